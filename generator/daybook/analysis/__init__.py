@@ -1,0 +1,1 @@
+"""Pure functions over the snapshot: no I/O, no MLflow, no rendering."""

@@ -1,0 +1,42 @@
+"""Which runs get a page of their own.
+
+A page per run does not scale (thousands of Material pages take minutes and gigabytes), so by
+default only the runs a reader would look for get one; every run is still in its experiment's table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from daybook.analysis.ranking import leaderboard, primary_metric
+from daybook.config import DaybookConfig
+from daybook.snapshot import Experiment, RegisteredModel, Run
+
+
+def page_run_ids(
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
+    runs: Sequence[Run],
+    models: Sequence[RegisteredModel],
+    extra: Iterable[str] = (),
+) -> set[str]:
+    """Top N per experiment by primary metric, every parent, every run behind a model version,
+    and any run named in `extra` (e.g. mentioned by a note)."""
+    policy = config.run_pages
+    known = {r.run_id for r in runs}
+    if policy.all:
+        return set(known)
+    chosen: set[str] = {rid for rid in extra if rid in known}
+    by_exp: dict[str, list[Run]] = {}
+    for r in runs:
+        by_exp.setdefault(r.experiment_id, []).append(r)
+    for exp in experiments:
+        exp_runs = by_exp.get(exp.experiment_id, [])
+        if policy.top:
+            primary = primary_metric(config, exp, exp_runs)
+            chosen.update(r.run_id for r in leaderboard(exp_runs, primary, policy.top))
+    if policy.parents:
+        chosen.update(r.parent_id for r in runs if r.parent_id in known)  # type: ignore[misc]
+    if policy.registered:
+        chosen.update(v.run_id for m in models for v in m.versions if v.run_id in known)
+    return chosen

@@ -1,0 +1,268 @@
+"""What each page type's template may use (documented in docs/templates.md).
+
+Plain data computed once per build; templates only lay it out.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
+from daybook.config import DaybookConfig
+from daybook.pages.paths import SitePaths
+from daybook.snapshot import (
+    Artifact,
+    Experiment,
+    MetricHistory,
+    ModelVersion,
+    RegisteredModel,
+    Run,
+    Snapshot,
+)
+
+SYSTEM_TAG_PREFIXES = ("mlflow.",)
+STATUS_ORDER = ("FINISHED", "RUNNING", "SCHEDULED", "FAILED", "KILLED")
+
+
+@dataclass
+class TableRow:
+    run: Run
+    depth: int  # 0 for top-level runs, 1+ for nested children
+
+
+@dataclass
+class ExperimentView:
+    experiment: Experiment
+    runs: list[Run]  # newest first
+    primary: Primary | None
+    leaders: list[Run]
+    rows: list[TableRow]  # all runs, each parent followed by its children
+    param_columns: list[str]
+    metric_columns: list[str]
+    status_counts: list[tuple[str, int]]
+    users: list[str]
+    first_start: int | None
+    last_start: int | None
+
+    @property
+    def best(self) -> Run | None:
+        return self.leaders[0] if self.leaders else None
+
+
+@dataclass
+class VersionView:
+    version: ModelVersion
+    aliases: list[str]
+    run: Run | None
+    primary: Primary | None
+    value: float | None  # the source run's primary metric
+    delta: float | None  # against the previous version with a value
+
+
+@dataclass
+class ModelView:
+    model: RegisteredModel
+    versions: list[VersionView]  # newest first
+    aliases: list[tuple[str, int]]
+
+
+@dataclass
+class SiteModel:
+    config: DaybookConfig
+    title: str
+    tracking_uri: str
+    experiments: list[ExperimentView]
+    models: list[ModelView]
+    run_count: int
+    page_run_count: int
+    versions_by_run: dict[str, list[ModelVersion]] = field(default_factory=dict)
+    experiments_by_id: dict[str, ExperimentView] = field(default_factory=dict)
+    children: dict[str, list[Run]] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def build(cls, config: DaybookConfig, snapshot: Snapshot, paths: SitePaths) -> SiteModel:
+        by_exp: dict[str, list[Run]] = {}
+        children: dict[str, list[Run]] = {}
+        known = {r.run_id for r in snapshot.runs}
+        for r in snapshot.runs:
+            by_exp.setdefault(r.experiment_id, []).append(r)
+            if r.parent_id and r.parent_id in known:
+                children.setdefault(r.parent_id, []).append(r)
+        for kids in children.values():
+            kids.sort(key=_newest_first)
+        experiments = [
+            _experiment_view(config, e, by_exp.get(e.experiment_id, []), children)
+            for e in sorted(snapshot.experiments, key=lambda e: (e.name.lower(), e.experiment_id))
+        ]
+        exp_by_id = {v.experiment.experiment_id: v for v in experiments}
+        runs = {r.run_id: r for r in snapshot.runs}
+        versions_by_run: dict[str, list[ModelVersion]] = {}
+        models = []
+        for m in sorted(snapshot.models, key=lambda m: m.name.lower()):
+            for v in m.versions:
+                if v.run_id:
+                    versions_by_run.setdefault(v.run_id, []).append(v)
+            models.append(_model_view(m, runs, exp_by_id))
+        return cls(
+            config=config,
+            title=config.title,
+            tracking_uri=snapshot.tracking_uri,
+            experiments=experiments,
+            models=models,
+            run_count=len(snapshot.runs),
+            page_run_count=len(paths.run_pages),
+            versions_by_run=versions_by_run,
+            experiments_by_id=exp_by_id,
+            children=children,
+            warnings=snapshot.warnings,
+        )
+
+    @property
+    def version_count(self) -> int:
+        return sum(len(m.versions) for m in self.models)
+
+
+def _newest_first(r: Run) -> tuple[int, str]:
+    return (-(r.start_time or 0), r.run_id)
+
+
+def _experiment_view(
+    config: DaybookConfig, exp: Experiment, runs: list[Run], children: dict[str, list[Run]]
+) -> ExperimentView:
+    runs = sorted(runs, key=_newest_first)
+    primary = primary_metric(config, exp, runs)
+    ids = {r.run_id for r in runs}
+    rows: list[TableRow] = []
+
+    def add(run: Run, depth: int, seen: set[str]) -> None:
+        if run.run_id in seen:  # a cycle of parent tags: show each run once
+            return
+        seen.add(run.run_id)
+        rows.append(TableRow(run, depth))
+        for child in children.get(run.run_id, []):
+            if child.run_id in ids:
+                add(child, depth + 1, seen)
+
+    seen: set[str] = set()
+    for r in runs:
+        if not r.parent_id or r.parent_id not in ids:
+            add(r, 0, seen)
+    for r in runs:  # runs caught in a parent cycle
+        if r.run_id not in seen:
+            add(r, 0, seen)
+    statuses = Counter(r.status for r in runs)
+    starts = [r.start_time for r in runs if r.start_time is not None]
+    return ExperimentView(
+        experiment=exp,
+        runs=runs,
+        primary=primary,
+        leaders=leaderboard(runs, primary, config.leaderboard_size),
+        rows=rows,
+        param_columns=key_columns(runs, config.run_table.params, params=True),
+        metric_columns=key_columns(
+            runs, config.run_table.metrics, params=False, first=primary.metric if primary else None
+        ),
+        status_counts=sorted(
+            statuses.items(),
+            key=lambda kv: (STATUS_ORDER.index(kv[0]) if kv[0] in STATUS_ORDER else 99, kv[0]),
+        ),
+        users=sorted({r.user for r in runs if r.user}),
+        first_start=min(starts) if starts else None,
+        last_start=max(starts) if starts else None,
+    )
+
+
+def _model_view(
+    model: RegisteredModel, runs: dict[str, Run], exps: dict[str, ExperimentView]
+) -> ModelView:
+    views: list[VersionView] = []
+    previous: float | None = None
+    for v in model.versions:  # ascending, so each delta compares with the version before
+        run = runs.get(v.run_id)
+        primary = exps[run.experiment_id].primary if run and run.experiment_id in exps else None
+        value = run.metric(primary.metric) if run and primary else None
+        if value is not None and math.isnan(value):
+            value = None
+        delta = value - previous if value is not None and previous is not None else None
+        if value is not None:
+            previous = value
+        views.append(VersionView(v, model.aliases_of(v.version), run, primary, value, delta))
+    views.reverse()
+    return ModelView(model, views, sorted(model.aliases.items()))
+
+
+@dataclass
+class MetricRow:
+    key: str
+    last: float
+    step: int
+    minimum: float | None
+    maximum: float | None
+    points: int | None  # None when the history was not read
+
+
+@dataclass
+class RunView:
+    run: Run
+    experiment: ExperimentView | None
+    parent: Run | None
+    children: list[Run]
+    metrics: list[MetricRow]
+    user_tags: list[tuple[str, str]]
+    system_tags: list[tuple[str, str]]
+    artifacts: tuple[Artifact, ...]
+    versions: list[ModelVersion]
+    rank: int | None  # place on the experiment's leaderboard, 1-based
+
+
+def run_view(site: SiteModel, snapshot: Snapshot, run: Run) -> RunView:
+    histories: dict[str, MetricHistory] = {h.key: h for h in snapshot.histories.get(run.run_id, ())}
+    metrics = []
+    for key, m in sorted(run.metrics.items()):
+        h = histories.get(key)
+        metrics.append(
+            MetricRow(
+                key=key,
+                last=m.value,
+                step=m.step,
+                minimum=h.minimum if h else None,
+                maximum=h.maximum if h else None,
+                points=len(h.values) if h else None,
+            )
+        )
+    exp = site.experiments_by_id.get(run.experiment_id)
+    runs = {r.run_id: r for r in exp.runs} if exp else {}
+    rank = None
+    if exp:
+        for i, leader in enumerate(exp.leaders, 1):
+            if leader.run_id == run.run_id:
+                rank = i
+                break
+    skip = {"mlflow.note.content"}
+    return RunView(
+        run=run,
+        experiment=exp,
+        parent=runs.get(run.parent_id) if run.parent_id else None,
+        children=site.children.get(run.run_id, []),
+        metrics=metrics,
+        user_tags=[(k, v) for k, v in run.tags.items() if not k.startswith(SYSTEM_TAG_PREFIXES)],
+        system_tags=[
+            (k, v)
+            for k, v in run.tags.items()
+            if k.startswith(SYSTEM_TAG_PREFIXES) and k not in skip
+        ],
+        artifacts=snapshot.artifacts.get(run.run_id, ()),
+        versions=sorted(
+            site.versions_by_run.get(run.run_id, []), key=lambda v: (v.name, v.version)
+        ),
+        rank=rank,
+    )
+
+
+def home(site: SiteModel) -> dict[str, Any]:
+    recent = sorted((r for e in site.experiments for r in e.runs), key=_newest_first)[:15]
+    return {"recent_runs": recent}

@@ -1,0 +1,70 @@
+"""The site's navigation as a literate-nav SUMMARY.md: deep, and never more than 50 entries on
+one level, so Material's pruned navigation stays small on every page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from daybook.escape import title_text
+from daybook.pages.context import SiteModel
+from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, SitePaths, run_label
+
+MAX_PER_LEVEL = 50
+
+
+def _label(text: object) -> str:
+    # literate-nav reads labels as Markdown: keep them free of Markdown and HTML syntax.
+    safe = title_text(text, 60)
+    for ch in "[]*_\\|#!~^$@{}()":
+        safe = safe.replace(ch, " ")
+    return " ".join(safe.split()) or "untitled"
+
+
+def _entry(indent: int, label: object, path: str) -> str:
+    return f"{'    ' * indent}- [{_label(label)}]({path})"
+
+
+def _chunked(indent: int, entries: Sequence[tuple[str, str]], noun: str) -> list[str]:
+    """Entries as-is when they fit one level, else grouped in sections of MAX_PER_LEVEL."""
+    if len(entries) <= MAX_PER_LEVEL:
+        return [_entry(indent, label, path) for label, path in entries]
+    lines = []
+    for start in range(0, len(entries), MAX_PER_LEVEL):
+        chunk = entries[start : start + MAX_PER_LEVEL]
+        lines.append(f"{'    ' * indent}- {noun} {start + 1}–{start + len(chunk)}")
+        lines.extend(_entry(indent + 1, label, path) for label, path in chunk)
+    return lines
+
+
+def build_nav(site: SiteModel, paths: SitePaths, handwritten: Sequence[str]) -> str:
+    lines = [_entry(0, "Home", HOME), _entry(0, "Experiments", EXPERIMENTS)]
+    exp_entries: list[tuple[str, str]] = []
+    exp_children: dict[str, list[str]] = {}
+    for e in site.experiments:
+        eid = e.experiment.experiment_id
+        path = paths.experiment(eid)
+        exp_entries.append((e.experiment.name, path))
+        runs = [
+            (run_label(r), paths.run_pages[r.run_id]) for r in e.runs if r.run_id in paths.run_pages
+        ]
+        exp_children[path] = _chunked(2, runs, "Runs") if runs else []
+    if len(exp_entries) <= MAX_PER_LEVEL:
+        for label, path in exp_entries:
+            lines.append(_entry(1, label, path))
+            lines.extend(exp_children[path])
+    else:
+        for start in range(0, len(exp_entries), MAX_PER_LEVEL):
+            chunk = exp_entries[start : start + MAX_PER_LEVEL]
+            lines.append(f"    - Experiments {start + 1}–{start + len(chunk)}")
+            for label, path in chunk:
+                lines.append(_entry(2, label, path))
+                lines.extend("    " + line for line in exp_children[path])
+    lines.append(_entry(0, "Models", MODELS))
+    lines.extend(
+        _chunked(1, [(m.model.name, paths.model(m.model.name)) for m in site.models], "Models")
+    )
+    for name in handwritten:
+        label = _label(name.removesuffix(".md").replace("-", " ").capitalize())
+        target = name if name.endswith(".md") else name + "/"
+        lines.append(f"- [{label}]({target})")
+    return "\n".join(lines) + "\n"

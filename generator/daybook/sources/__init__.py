@@ -1,0 +1,1 @@
+"""Readers of the outside world. Only this package imports MLflow."""

@@ -1,0 +1,153 @@
+"""Picks the reader for a tracking URI, and lists artifacts.
+
+The only module (with its two readers) that knows MLflow exists. The rule it enforces: reading
+never changes the store, and never leaves a file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import deque
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+from daybook.errors import SourceError
+from daybook.redact import strip_credentials
+from daybook.snapshot import Artifact, Experiment, Metric, MetricHistory, RegisteredModel, Run
+
+_SQLITE = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.*)$")
+MAX_ARTIFACTS = 200  # per run: a listing, not a mirror
+
+
+class Reader(Protocol):
+    kind: str
+
+    def read_experiments(self) -> list[Experiment]: ...
+    def read_runs(self, experiment_ids: list[str]) -> list[Run]: ...
+    def read_models(self) -> list[RegisteredModel]: ...
+    def close(self) -> None: ...
+
+
+def sqlite_path(uri: str) -> Path | None:
+    """The database file of a `sqlite:///…` URI (also the `file:…?mode=ro` form), else None."""
+    m = _SQLITE.match(uri)
+    if not m:
+        return None
+    raw = m.group("path")
+    raw = unquote(urlsplit(raw).path) if raw.startswith("file:") else raw.split("?", 1)[0]
+    return Path("/" + raw.lstrip("/")) if raw.startswith("/") else Path(raw).resolve()
+
+
+def open_reader(uri: str, *, force_client: bool = False) -> Reader:
+    """The fastest correct reader for `uri`.
+
+    sqlite: a read-only connection; direct SQL when the schema revision is known, else MLflow's
+    client on a read-only URI (with the `sqlite+pysqlite` spelling, which keeps MLflow from
+    creating a `file:/…` folder tree in the working directory).
+    """
+    from daybook.sources.client import ClientReader
+    from daybook.sources.sqlite import (
+        KNOWN_REVISIONS,
+        SqliteReader,
+        connect_readonly,
+        schema_revision,
+    )
+
+    display = strip_credentials(uri)
+    path = sqlite_path(uri)
+    if path is not None:
+        if not path.is_file():
+            raise SourceError(
+                f"{display}: no MLflow database at {path}. Check the path, set --tracking-uri or "
+                "MLFLOW_TRACKING_URI, or run `daybook demo` to create the demo store."
+            )
+        conn = connect_readonly(path)
+        revision = schema_revision(conn)
+        if revision is None:
+            conn.close()
+            raise SourceError(f"{display}: {path} is not an MLflow tracking database")
+        if revision in KNOWN_REVISIONS and not force_client:
+            return SqliteReader(path, conn)
+        conn.close()
+        ro = f"sqlite+pysqlite:///file:{path}?mode=ro&uri=true"
+        try:
+            return ClientReader(ro, display)
+        except SourceError as exc:
+            raise SourceError(
+                f"{display}: schema revision {revision} is unknown to Daybook and MLflow's client "
+                f"cannot read it read-only ({exc}). Upgrade Daybook's mlflow to the version that "
+                "wrote this store."
+            ) from None
+    if uri.startswith(("http://", "https://")):
+        return ClientReader(uri, display)
+    if uri.startswith(("postgresql", "mysql", "mssql")):
+        return ClientReader(uri, display)
+    raise SourceError(
+        f"{display}: unsupported tracking URI. Use sqlite:///path/to/mlflow.db or an "
+        "http(s):// MLflow server (file stores: convert with `mlflow migrate-filestore`)."
+    )
+
+
+def read_histories(
+    reader: Reader, run_ids: list[str], latest: dict[str, dict[str, Metric]]
+) -> dict[str, tuple[MetricHistory, ...]]:
+    from daybook.sources.client import ClientReader
+
+    if isinstance(reader, ClientReader):
+        return reader.read_histories(run_ids, latest)
+    return reader.read_histories(run_ids)  # type: ignore[attr-defined]
+
+
+def list_artifacts(artifact_uri: str, tracking_uri: str) -> tuple[Artifact, ...]:
+    """A bounded listing of a run's artifacts, read from its artifact root directly (a local
+    walk, or one artifact-repository listing per folder) instead of a `list_artifacts` round
+    trip per run through the tracking server."""
+    if not artifact_uri:
+        return ()
+    local = _local_path(artifact_uri)
+    if local is not None:
+        return _walk_local(local)
+    try:
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+        repo = get_artifact_repository(artifact_uri, tracking_uri=tracking_uri)
+        out: list[Artifact] = []
+        queue: deque[str | None] = deque([None])
+        while queue and len(out) < MAX_ARTIFACTS:
+            for info in repo.list_artifacts(queue.popleft()):
+                out.append(Artifact(info.path, bool(info.is_dir), info.file_size))
+                if info.is_dir:
+                    queue.append(info.path)
+        return tuple(sorted(out[:MAX_ARTIFACTS], key=lambda a: a.path))
+    except Exception:
+        return ()
+
+
+def _local_path(uri: str) -> Path | None:
+    if uri.startswith("file:"):
+        return Path(unquote(urlsplit(uri).path))
+    if uri.startswith("/"):
+        return Path(uri)
+    return None
+
+
+def _walk_local(root: Path) -> tuple[Artifact, ...]:
+    if not root.is_dir():
+        return ()
+    out: list[Artifact] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        rel = Path(dirpath).relative_to(root)
+        for d in dirnames:
+            out.append(Artifact((rel / d).as_posix(), True, None))
+        for f in sorted(filenames):
+            try:
+                size = (Path(dirpath) / f).stat().st_size
+            except OSError:
+                size = None
+            out.append(Artifact((rel / f).as_posix(), False, size))
+        if len(out) >= MAX_ARTIFACTS:
+            break
+    return tuple(sorted(out[:MAX_ARTIFACTS], key=lambda a: a.path))
