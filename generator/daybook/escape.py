@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import re
 import xml.etree.ElementTree as etree
+from html import unescape as _unescape_html
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ _TABLE[ord(">")] = "&gt;"
 for _c in [*range(32), 127, 0x85, 0x2028, 0x2029]:
     _TABLE[_c] = " "
 
+_MLFLOW_INF = 1.7976931348623157e308
 _HREF_OK = re.compile(r"^[A-Za-z0-9._~/#-]+$")
 
 
@@ -71,7 +73,7 @@ def format_number(value: float | int | None) -> str:
         return str(value)
     if math.isnan(value):
         return "NaN"
-    if math.isinf(value):
+    if math.isinf(value) or abs(value) >= _MLFLOW_INF:  # MLflow stores ±inf as ±max float
         return "∞" if value > 0 else "−∞"
     if value == 0:
         return "0"
@@ -106,6 +108,10 @@ class _SanitizeTree(Treeprocessor):
     description can neither run code nor make the page fetch anything."""
 
     def run(self, root: etree.Element) -> None:
+        for el in root.iter():
+            # The page has its own h1/h2 outline: a description's headings start at h3.
+            if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                el.tag = f"h{min(6, int(el.tag[1]) + 2)}"
         for parent in root.iter():
             for i, el in enumerate(list(parent)):
                 if el.tag == "img":
@@ -118,8 +124,11 @@ class _SanitizeTree(Treeprocessor):
                     el = link
                 if el.tag == "a":
                     href = el.get("href", "")
-                    scheme = urlsplit(href.strip()).scheme.lower() if href else ""
-                    if scheme not in _SAFE_SCHEMES or href.strip().startswith("//"):
+                    # The browser decodes entities (`&#106;avascript:`) and drops tabs and
+                    # newlines (`java&#9;script:`) before it reads the scheme: so must we.
+                    probe = re.sub(r"[\x00-\x20\x7f]", "", _unescape_html(href))
+                    scheme = urlsplit(probe).scheme.lower() if probe else ""
+                    if scheme not in _SAFE_SCHEMES or probe.replace("\\", "/").startswith("//"):
                         del el.attrib["href"]
                     else:
                         el.set("rel", "nofollow noopener")
@@ -145,14 +154,14 @@ def markdown_block(text: str) -> Markup:
         return Markup("")
     md = _description_renderer()
     html = md.convert(str(text).replace("\r\n", "\n").replace("\r", "\n"))
-    # One block without blank lines, so Python-Markdown keeps it whole as raw HTML.
-    lines = [line for line in html.splitlines() if line.strip()]
-    body = "\n".join(lines)
-    return Markup(f'<div class="daybook-markdown">\n{body}\n</div>')
+    # Python-Markdown passes a block-level <div> through untouched, blank lines included.
+    return Markup(f'<div class="daybook-markdown">\n{html.strip()}\n</div>')
 
 
 _TITLE = {ord("<"): "‹", ord(">"): "›", ord("&"): "＆", ord('"'): "”", ord("'"): "’", ord("`"): "‘"}
-for _c in [*range(32), 127, 0x85, 0x2028, 0x2029]:
+# … and everything YAML cannot hold in a quoted scalar (C1 controls, surrogates, U+FFFE/U+FFFF):
+# front matter that fails to parse is shown as Markdown, title and all.
+for _c in [*range(32), *range(127, 160), 0x2028, 0x2029, *range(0xD800, 0xE000), 0xFFFE, 0xFFFF]:
     _TITLE[_c] = " "
 
 

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from daybook.errors import SourceError
+from daybook.redact import strip_credentials
 from daybook.snapshot import (
     DatasetInput,
     Experiment,
@@ -48,6 +49,50 @@ class ClientReader:
             raise SourceError(
                 f"{display_uri}: cannot open tracking store ({_short(exc)})"
             ) from None
+        if self.is_rest:
+            self._probe()
+
+    def _probe(self) -> None:
+        """One quick request first, so a wrong URI or missing credentials is one clear line
+        now rather than minutes of retries later."""
+        from mlflow.utils.rest_utils import http_request
+
+        creds = self.client._tracking_client.store.get_host_creds()
+        try:
+            resp = http_request(
+                creds,
+                "/api/2.0/mlflow/experiments/search",
+                "GET",
+                max_retries=2,
+                backoff_factor=1,
+                timeout=15,
+                raise_on_status=False,
+                params={"max_results": "1"},
+            )
+        except Exception as exc:
+            text = _short(exc)
+            if "NewConnectionError" in text or "Connection refused" in text:
+                text = "connection refused"
+            elif "timed out" in text.lower():
+                text = "timed out"
+            raise SourceError(
+                f"{self.display_uri}: cannot reach the MLflow server ({text[:160]}). "
+                "Is it running, and is the URI right?"
+            ) from None
+        if resp.status_code in (401, 403):
+            raise SourceError(
+                f"{self.display_uri}: the server refused access (HTTP {resp.status_code}). Set "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN."
+            )
+        if resp.status_code == 404:
+            raise SourceError(
+                f"{self.display_uri}: no MLflow API there (HTTP 404). Check the URI (the server's "
+                "base address, without a UI or API path)."
+            )
+        if resp.status_code != 200:
+            raise SourceError(
+                f"{self.display_uri}: the server answered HTTP {resp.status_code} to a search."
+            )
 
     def close(self) -> None:
         pass
@@ -220,7 +265,8 @@ class ClientReader:
                 lambda: store.get_metric_history_bulk(run_ids, key, BULK_MAX_POINTS),
             )
             rows = [
-                (m.run_id, (int(m.metric.step), int(m.metric.timestamp), float(m.metric.value)))
+                # MetricWithRunId is a Metric: step, timestamp and value are its own attributes.
+                (m.run_id, (int(m.step), int(m.timestamp), float(m.value)))
                 for m in got
             ]
         if len(rows) >= BULK_MAX_POINTS:
@@ -294,4 +340,4 @@ def _run(r: Any) -> Run:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:300]
+    return strip_credentials(text)[:300]  # MLflow's messages repeat the URI, password and all
