@@ -25,6 +25,8 @@ from daybook.sources.mlflow import sqlite_path
 log = logging.getLogger("mkdocs.plugins.daybook")
 Progress = Callable[[str], None]
 GENERATED_MARKER = ".daybook-generated"
+STATIC = Path(__file__).resolve().parent / "static"
+STYLESHEET = "assets/daybook/daybook.css"  # referenced by extra_css in mkdocs.yml
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,7 @@ def render_site(site: Site, snapshot: Snapshot, progress: Progress = _quiet) -> 
     page_runs &= {r.run_id for r in snapshot.runs}
     renderer = Renderer(site.config, snapshot, page_runs, site.templates)
     pages = renderer.render_all(progress)
+    pages[STYLESHEET] = (STATIC / "daybook.css").read_text(encoding="utf-8")
     if not (site.docs_dir / "SUMMARY.md").exists():
         pages["SUMMARY.md"] = build_nav(renderer.model, renderer.paths, handwritten(site))
     return dict(sorted(pages.items()))
