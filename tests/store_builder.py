@@ -188,3 +188,38 @@ def build_store(root: Path) -> StoreInfo:
     client.set_registered_model_alias("digits-clf", "challenger", "3")
     client.create_registered_model("empty-model")
     return info
+
+
+def build_deleted_store(root: Path) -> StoreInfo:
+    """A small store where some things were deleted through MLflow: a run, a whole experiment
+    (with its run) and a model version. Labels of what must survive start with `kept`."""
+    db = root / "mlflow.db"
+    artifacts = root / "artifacts"
+    uri = f"sqlite:///{db}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    info = StoreInfo(db, artifacts, uri)
+    for name in ("kept-exp", "gone-exp"):
+        info.experiments[name] = client.create_experiment(
+            name, artifact_location=(artifacts / name).as_uri()
+        )
+    for label, exp, minute in [
+        ("kept-run", "kept-exp", 0),
+        ("deleted-run", "kept-exp", 1),
+        ("run-of-gone", "gone-exp", 2),
+    ]:
+        r = client.create_run(
+            info.experiments[exp], start_time=T0 + minute * 60_000, run_name=label
+        )
+        client.log_metric(r.info.run_id, "loss", 1.0 + minute, timestamp=T0, step=0)
+        client.set_terminated(r.info.run_id, "FINISHED", end_time=T0 + (minute + 1) * 60_000)
+        info.runs[label] = r.info.run_id
+    client.delete_run(info.runs["deleted-run"])
+    client.delete_experiment(info.experiments["gone-exp"])
+    client.create_registered_model("m")
+    for label in ("kept-run", "kept-run"):
+        client.create_model_version("m", f"runs:/{info.runs[label]}/model", run_id=info.runs[label])
+    client.set_registered_model_alias("m", "prod", "1")
+    client.delete_model_version("m", "2")
+    client.create_registered_model("gone-model")
+    client.delete_registered_model("gone-model")
+    return info

@@ -5,6 +5,7 @@ No logic lives here that a test would have to reach through the CLI.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import sys
@@ -63,6 +64,29 @@ uri_option = click.option(
     help="MLflow tracking URI; overrides MLFLOW_TRACKING_URI and daybook.yml.",
 )
 quiet_option = click.option("-q", "--quiet", is_flag=True, help="No progress lines.")
+offline_option = click.option(
+    "--offline",
+    is_flag=True,
+    help="Read no tracking store: use the snapshot the last pull saved in .daybook/ (the home "
+    "page says how old it is).",
+)
+full_option = click.option(
+    "--full",
+    is_flag=True,
+    help="Read the whole store again instead of only what changed since the last pull.",
+)
+since_option = click.option(
+    "--since",
+    metavar="WHEN",
+    help="Start the home page's morning review here: a time (2026-11-25, 2026-11-25T06:00; UTC "
+    "unless an offset is given) or a span back from now (24h, 3d, 1w). Default: the previous "
+    "`daybook build` of this site, else 24 hours ago.",
+)
+
+
+def _modes(offline: bool, full: bool) -> None:
+    if offline and full:
+        raise click.UsageError("--offline and --full exclude each other (--full reads the store)")
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,25 +112,56 @@ def main() -> None:
     show_default=True,
     help="Where to create mlflow.db and mlartifacts/.",
 )
+@click.option(
+    "--site",
+    "notes_site",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The site whose journal gets the demo notes (default: DIR, when it holds mkdocs.yml).",
+)
+@click.option("--no-notes", is_flag=True, help="Only the store: write no demo notes.")
 @quiet_option
-def demo(directory: Path, quiet: bool) -> None:
+def demo(directory: Path, notes_site: Path | None, no_notes: bool, quiet: bool) -> None:
     """Create the demo MLflow store: real scikit-learn runs on bundled datasets.
 
     Writes DIR/mlflow.db (MLflow's default store, so `daybook build` in DIR finds it) and
     DIR/mlartifacts/. An existing mlflow.db is left alone.
+
+    In a site (`daybook init site && cd site && daybook demo`) it also writes a week of journal
+    notes about those runs into the site's docs/notes/ (daily notes, a model review meeting with
+    decisions and action items, a decision record, a postmortem), plus the authors file and
+    avatars. Notes that exist are never overwritten.
     """
     from daybook.demo import DemoError, create_demo_store
 
     progress = _Progress(quiet)
     directory.mkdir(parents=True, exist_ok=True)
+    now_ms = int(time.time() * 1000)  # the story's "now": the demo alias history shares it
     try:
-        store = create_demo_store(directory, progress=progress)
+        store = create_demo_store(directory, progress=progress, now_ms=now_ms)
     except DemoError as exc:
         raise DaybookError(str(exc)) from None
     if store.created:
         progress(f"demo store ready: {store.tracking_uri}")
     else:
         click.echo(f"{store.db_path} already exists; leaving it as it is.", err=True)
+    site = notes_site if notes_site is not None else directory
+    if store.created and (site / "mkdocs.yml").is_file():
+        from daybook.demo_models import write_demo_models
+
+        for path in write_demo_models(site, store, now_ms):
+            progress(f"wrote {_shown(path)}")
+    if no_notes:
+        return
+    if not (site / "mkdocs.yml").is_file():
+        if notes_site is not None:
+            raise DaybookError(f"{site / 'mkdocs.yml'}: not found; --site must be a Daybook site")
+        progress(f"no mkdocs.yml in {site}: no demo notes (run it in a site, or pass --site)")
+        return
+    from daybook.demo_notes import write_demo_notes
+
+    result = write_demo_notes(site, store.tracking_uri, progress)
+    if result.reason:
+        click.echo(f"No demo notes: {result.reason}.", err=True)
 
 
 @main.command()
@@ -133,16 +188,41 @@ def init(directory: Path) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder to write the Markdown tree into (replaced if an earlier generate wrote it).",
 )
+@click.option(
+    "--with-docs",
+    is_flag=True,
+    help="Copy the site's docs/ in too, so the folder is a whole docs folder (for generators "
+    "that run no gen-files, such as Zensical).",
+)
+@offline_option
+@full_option
+@since_option
 @quiet_option
-def generate(site_root: Path, tracking_uri: str | None, out_dir: Path, quiet: bool) -> None:
-    """Write the generated Markdown pages to a folder, for any static site generator."""
-    from daybook.site import generate_pages, load_site, write_pages
+def generate(
+    site_root: Path,
+    tracking_uri: str | None,
+    out_dir: Path,
+    with_docs: bool,
+    offline: bool,
+    full: bool,
+    since: str | None,
+    quiet: bool,
+) -> None:
+    """Write the generated Markdown pages to a folder, for any static site generator.
 
+    Pulls first (only what changed since the last pull), unless --offline.
+    """
+    from daybook.site import generate, load_site, write_pages
+
+    _modes(offline, full)
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
-    pages = generate_pages(site, progress)
-    count = write_pages(pages, out_dir)
-    progress(f"wrote {count} pages to {out_dir}")
+    generated = generate(site, progress, offline=offline, full=full, since=since)
+    for problem in generated.problems:
+        click.echo(f"{problem.level}: {problem}", err=True)
+    docs = site.docs_dir if with_docs else None
+    count = write_pages(generated.pages, out_dir, docs, generated.replaced)
+    progress(f"wrote {count} pages to {out_dir}" + (f" over a copy of {docs}" if docs else ""))
 
 
 @main.command()
@@ -154,21 +234,40 @@ def generate(site_root: Path, tracking_uri: str | None, out_dir: Path, quiet: bo
     help="Where to write the built HTML (default: mkdocs.yml's site_dir).",
 )
 @click.option("--strict", is_flag=True, help="Fail on any warning (broken links, bad pages).")
+@offline_option
+@full_option
+@since_option
 @quiet_option
 def build(
-    site_root: Path, tracking_uri: str | None, site_dir: Path | None, strict: bool, quiet: bool
+    site_root: Path,
+    tracking_uri: str | None,
+    site_dir: Path | None,
+    strict: bool,
+    offline: bool,
+    full: bool,
+    since: str | None,
+    quiet: bool,
 ) -> None:
-    """Generate the pages and build the static site with MkDocs."""
-    from daybook.mkdocs_runner import build_site
-    from daybook.site import generate_pages, load_site, precompute
+    """Pull (only what changed since the last pull), generate the pages and build the static
+    site with MkDocs. --offline builds from the saved snapshot without reading the store.
 
+    A successful build is recorded in .daybook/state.json: the next build's morning review
+    starts from it (unless --since says otherwise).
+    """
+    from daybook.mkdocs_runner import build_site
+    from daybook.site import generate, load_site, precompute
+    from daybook.state import record_build
+
+    _modes(offline, full)
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
-    pages = generate_pages(site, progress)
-    precompute(site, pages)
-    progress(f"generated {len(pages)} pages; building the site with MkDocs")
+    started = int(time.time() * 1000)
+    generated = generate(site, progress, offline=offline, full=full, since=since, now_ms=started)
+    precompute(site, generated)  # the gen-files script logs its problems as build warnings
+    progress(f"generated {len(generated.pages)} pages; building the site with MkDocs")
     _mkdocs_logging(quiet)
     out = build_site(site.root, site_dir=site_dir, strict=strict)
+    record_build(site.root, started, site.tracking_uri)
     progress(f"site built in {out}")
 
 
@@ -176,15 +275,223 @@ def build(
 @site_option
 @uri_option
 @click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT")
-def serve(site_root: Path, tracking_uri: str | None, dev_addr: str) -> None:
-    """Preview the site with live reload; edits to docs/, daybook.yml and templates/ rebuild it."""
+@offline_option
+@since_option
+def serve(
+    site_root: Path, tracking_uri: str | None, dev_addr: str, offline: bool, since: str | None
+) -> None:
+    """Preview the site with live reload; edits to docs/, daybook.yml and templates/ rebuild it.
+
+    Each rebuild pulls what changed since the last pull, unless --offline.
+    """
     from daybook.mkdocs_runner import serve_site
-    from daybook.site import load_site
+    from daybook.site import OFFLINE_VARIABLE, load_site
 
     site = load_site(site_root, tracking_uri)
     os.environ["MLFLOW_TRACKING_URI"] = site.tracking_uri  # the gen script reads the same store
+    if offline:
+        os.environ[OFFLINE_VARIABLE] = "1"  # the gen script reads the snapshot only
+    if since:
+        from daybook.state import ENV_SINCE, parse_since
+
+        parse_since(since, int(time.time() * 1000))  # a mistake is one line now, not per rebuild
+        os.environ[ENV_SINCE] = since  # the gen script's review starts there
     _mkdocs_logging(False)
     serve_site(site.root, dev_addr)
+
+
+@main.command("pull")
+@site_option
+@uri_option
+@full_option
+@quiet_option
+def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: bool) -> None:
+    """Read the tracking store into the site's snapshot (.daybook/snapshot.json.gz).
+
+    Only what changed since the last pull is read: new runs, runs that were still running or
+    have ended since, deleted runs, and the registry; metric histories and artifact listings
+    only for page runs that changed. `build --offline` then needs no store.
+    """
+    from daybook.site import load_site, pull_site
+
+    site = load_site(site_root, tracking_uri)
+    pull_site(site, _Progress(quiet), full=full)
+
+
+@main.command()
+@site_option
+@uri_option
+@click.option(
+    "--date",
+    "day",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The note's day, YYYY-MM-DD (default: today).",
+)
+@click.option(
+    "--author",
+    metavar="ID",
+    help="Author id from the journal's .authors.yml (default: `git config user.name`, matched "
+    "to an author's id or name).",
+)
+@click.option(
+    "--type",
+    "note_type",
+    type=click.Choice(["daily", "meeting", "decision", "postmortem"]),
+    default="daily",
+    show_default=True,
+    help="Which template: a daily note gets a digest of the tracking store.",
+)
+@click.option("--title", help="The note's title (default: the day, and who wrote it).")
+@click.option("--print", "to_stdout", is_flag=True, help="Write the note to stdout, not to a file.")
+@quiet_option
+def note(
+    site_root: Path,
+    tracking_uri: str | None,
+    day: dt.datetime | None,
+    author: str | None,
+    note_type: str,
+    title: str | None,
+    to_stdout: bool,
+    quiet: bool,
+) -> None:
+    """Start a note in the journal (docs/notes/), from the site's template for its type.
+
+    A daily note is prefilled with a digest of the tracking store since your previous note (or
+    the last 24 hours): runs finished per experiment, new best results, failed runs, new model
+    versions and alias changes, each line an MLflow URI that becomes a link on the site. A note
+    that exists is never overwritten: its path is printed and the command succeeds.
+    """
+    from daybook.note import NoteRequest, create_note
+    from daybook.site import load_site
+
+    progress = _Progress(quiet)
+    site = load_site(site_root, tracking_uri)
+    request = NoteRequest(
+        date=day.date() if day else dt.date.today(), type=note_type, author=author, title=title
+    )
+    result = create_note(site, request, write=not to_stdout, progress=progress)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if to_stdout:
+        if result.text:
+            click.echo(result.text, nl=False)
+        else:
+            click.echo(f"{_shown(result.path)} already exists", err=True)
+            click.echo(result.path.read_text(encoding="utf-8", errors="replace"), nl=False)
+        return
+    if result.created:
+        click.echo(f"created {_shown(result.path)}")
+    else:
+        click.echo(f"{_shown(result.path)} already exists; left it as it is")
+
+
+@main.command()
+@site_option
+@uri_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="`text`: one `path:line: message` a line; `json`: for tools.",
+)
+@click.option(
+    "--no-store",
+    is_flag=True,
+    help="Skip the checks that read the tracking store (whether references in notes resolve).",
+)
+def check(site_root: Path, tracking_uri: str | None, fmt: str, no_store: bool) -> None:
+    """Check what people wrote in the site, for CI and pre-commit: notes' front matter, dates,
+    authors, references to runs and models, secret-looking strings, one daily note per author
+    and day; daybook.yml and mkdocs.yml. Exits 1 when there is an error.
+    """
+    from daybook.check import format_json, format_text, run_check
+
+    problems = run_check(site_root, tracking_uri, use_store=not no_store)
+    click.echo(format_json(problems) if fmt == "json" else format_text(problems), nl=False)
+    errors = sum(p.level == "error" for p in problems)
+    if fmt == "text":
+        warnings = len(problems) - errors
+        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    if errors:
+        sys.exit(1)
+
+
+@main.group()
+def card() -> None:
+    """Model cards: a skeleton to fill in, and an export for the Hugging Face Hub.
+
+    A card is `docs/models/<model name>.md` in Hugging Face's format (YAML metadata, then the
+    standard sections). The site merges it with facts from the registry on the model's card page.
+    """
+
+
+@card.command("new")
+@click.argument("name")
+@site_option
+@uri_option
+def card_new(name: str, site_root: Path, tracking_uri: str | None) -> None:
+    """Write a card skeleton for the registered model NAME into the site's cards folder
+    (docs/models/ by default). Never overwrites: an existing card is an error."""
+    from daybook.modelcard import new_card
+    from daybook.site import load_site
+
+    path = new_card(load_site(site_root, tracking_uri), name)
+    click.echo(f"created {_shown(path)}")
+
+
+@card.command("export")
+@click.argument("name")
+@site_option
+@uri_option
+@click.option("--version", "version", type=click.IntRange(min=1), help="Export this version.")
+@click.option("--alias", metavar="ALIAS", help="Export the version this alias points at.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the README.md here (default: stdout).",
+)
+@click.option("--force", is_flag=True, help="Replace the --out file if it exists.")
+@quiet_option
+def card_export(
+    name: str,
+    site_root: Path,
+    tracking_uri: str | None,
+    version: int | None,
+    alias: str | None,
+    out: Path | None,
+    force: bool,
+    quiet: bool,
+) -> None:
+    """Export the merged card of model NAME as a Hugging Face README.md: YAML metadata for the
+    Hub (license, tags, datasets, metrics, a model-index built from the run's metrics) and the
+    card's sections. Without --version or --alias: the version the site's card describes. The
+    result is checked offline to load back unchanged through huggingface_hub."""
+    from daybook.modelcard import export_card, write_export
+    from daybook.site import load_site
+
+    if version is not None and alias is not None:
+        raise click.UsageError("give --version or --alias, not both")
+    progress = _Progress(quiet or out is None)
+    result = export_card(
+        load_site(site_root, tracking_uri), name, version=version, alias=alias, progress=progress
+    )
+    for p in result.problems:
+        click.echo(f"warning: {p}", err=True)
+    if out is None:
+        click.echo(result.text, nl=False)
+        return
+    write_export(result.text, out, force=force)
+    click.echo(f"wrote {_shown(out)} (v{result.version} of {name})", err=True)
+
+
+def _shown(path: Path) -> str:
+    """A path as the user can type it: relative to where they are, when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def _mkdocs_logging(quiet: bool) -> None:

@@ -107,11 +107,16 @@ class _SanitizeTree(Treeprocessor):
     """Drops link targets with script-capable schemes and turns images into links, so a
     description can neither run code nor make the page fetch anything."""
 
+    def __init__(self, md: markdown.Markdown, heading_offset: int = 2) -> None:
+        super().__init__(md)
+        self.heading_offset = heading_offset
+
     def run(self, root: etree.Element) -> None:
         for el in root.iter():
             # The page has its own h1/h2 outline: a description's headings start at h3.
             if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
-                el.tag = f"h{min(6, int(el.tag[1]) + 2)}"
+                level = int(el.tag[1]) + self.heading_offset
+                el.tag = f"h{min(6, max(3, level))}"
         for parent in root.iter():
             for i, el in enumerate(list(parent)):
                 if el.tag == "img":
@@ -137,22 +142,25 @@ class _SanitizeTree(Treeprocessor):
                         del el.attrib[attr]
 
 
-def _description_renderer() -> markdown.Markdown:
+def _description_renderer(heading_offset: int = 2) -> markdown.Markdown:
     md = markdown.Markdown(extensions=["tables", "fenced_code", "sane_lists"], output_format="html")
     # Raw HTML is shown as text: remove the parsers that would pass it through.
     md.preprocessors.deregister("html_block")
     md.inlinePatterns.deregister("html")
     md.inlinePatterns.deregister("entity")
-    md.treeprocessors.register(_SanitizeTree(md), "daybook_sanitize", 0)
+    md.treeprocessors.register(_SanitizeTree(md, heading_offset), "daybook_sanitize", 0)
     return md
 
 
-def markdown_block(text: str) -> Markup:
+def markdown_block(text: str, heading_offset: int = 2) -> Markup:
     """A description written in Markdown, rendered to sanitized HTML here and embedded as one raw
-    HTML block, so MkDocs' own extensions (snippets, attr_list, …) never see the author's text."""
+    HTML block, so MkDocs' own extensions (snippets, attr_list, …) never see the author's text.
+
+    Headings move down `heading_offset` levels and never above h3 (the page owns h1 and h2); a
+    model card's section, already under the page's h2, keeps its `###` with an offset of 0."""
     if not text or not text.strip():
         return Markup("")
-    md = _description_renderer()
+    md = _description_renderer(heading_offset)
     html = md.convert(str(text).replace("\r\n", "\n").replace("\r", "\n"))
     # Python-Markdown passes a block-level <div> through untouched, blank lines included.
     return Markup(f'<div class="daybook-markdown">\n{html.strip()}\n</div>')

@@ -14,6 +14,9 @@ FILES = {
     "gen_pages.py": "gen_pages.py",
     "gitignore": ".gitignore",
     "docs/about.md": "docs/about.md",
+    "docs/writing-notes.md": "docs/writing-notes.md",
+    "docs/journal/index.md": "docs/journal/index.md",
+    "docs/notes/gitkeep": "docs/notes/.gitkeep",
     "templates/README.md": "templates/README.md",
 }
 

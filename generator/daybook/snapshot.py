@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, time
 
 # Tag keys MLflow uses for fields that are not columns of their own.
 TAG_DESCRIPTION = "mlflow.note.content"
@@ -164,6 +165,182 @@ class Snapshot:
     histories: dict[str, tuple[MetricHistory, ...]] = field(default_factory=dict)  # run id ->
     artifacts: dict[str, tuple[Artifact, ...]] = field(default_factory=dict)  # run id ->
     warnings: tuple[str, ...] = ()  # problems met while reading, shown on the site
+    model_files: tuple[ModelFiles, ...] = ()  # per model version read, sorted by (name, version)
+    # Source runs of model versions that are not in `runs`: run id -> "deleted" | "not found" |
+    # "not on this site" (its experiment is excluded).
+    absent_runs: dict[str, str] = field(default_factory=dict)
+    # Set only when pages are built from a saved snapshot without reading the store (`--offline`):
+    # when that snapshot was pulled (epoch ms). The home page then says "data as of …".
+    data_as_of: int | None = None
+
+    def files_of(self, name: str, version: int) -> ModelFiles | None:
+        for f in self.model_files:
+            if f.name == name and f.version == version:
+                return f
+        return None
 
     def runs_of(self, experiment_id: str) -> list[Run]:
         return [r for r in self.runs if r.experiment_id == experiment_id]
+
+
+# --- The journal: notes people wrote in docs/ -----------------------------------------------------
+
+NOTE_TYPES: tuple[str, ...] = ("daily", "meeting", "decision", "postmortem")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something wrong with a file a person wrote, said as `path:line: message` so an editor or
+    CI can jump to it. `level` "error" fails `daybook check`; "warning" only informs."""
+
+    path: str  # relative to the site root, "/"-separated (e.g. docs/notes/2026-11-26.md)
+    line: int  # 1-based; 1 when the whole file is at fault; 0 when `path` is not a file
+    message: str
+    level: str = "error"  # "error" | "warning"
+    code: str = ""  # a stable rule id for tools, e.g. "note.date"
+
+    def __str__(self) -> str:
+        # Registry problems have no file: their path is a URI (`models:/name/3`), with no line.
+        if not self.line:
+            return f"{self.path}: {self.message}"
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """An entry of the blog's `.authors.yml` (what the blog plugin shows beside a post)."""
+
+    author_id: str
+    name: str
+    description: str = ""
+    avatar: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """One Markdown note under the notes folder, as far as it could be read.
+
+    A note with problems is still a Note: the build shows what it can, with the problems on top.
+    """
+
+    source: str  # path under docs/, "/"-separated, exactly as the person named the file
+    page: str  # path under docs/ the built copy is served from (= source unless unlinkable)
+    date: date | None  # None: no usable date; the note is not published
+    time: time | None  # when the front matter gave a date and a time
+    authors: tuple[str, ...]  # known author ids only
+    type: str  # one of NOTE_TYPES
+    tags: tuple[str, ...]
+    title: str
+    body: str  # the Markdown after the front matter
+    body_line: int  # line number (1-based) of the body's first line in the file
+    draft: bool = False
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def published(self) -> bool:
+        """Built as a page of its own (so other pages may link to it)."""
+        return self.date is not None and not self.draft
+
+    @property
+    def sort_key(self) -> tuple[date, time, str]:
+        return (self.date or date.min, self.time or time.min, self.source)
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    """Every note of the site and the authors it may name, read in one pass."""
+
+    notes: tuple[Note, ...] = ()  # sorted by source path
+    authors: dict[str, Author] = field(default_factory=dict)
+    problems: tuple[Problem, ...] = ()  # problems of the journal's own files (.authors.yml)
+    docs_prefix: str = "docs"  # docs/ relative to the site root, for `path:line` messages
+
+    @property
+    def all_problems(self) -> list[Problem]:
+        out = list(self.problems)
+        for n in self.notes:
+            out.extend(n.problems)
+        return sorted(out, key=lambda p: (p.path, p.line, p.message))
+
+
+# --- The registry's files, hand-written model cards, and observed alias moves (issue #4) ---------
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureField:
+    """One input, output or parameter of a model's signature, as its MLmodel file states it."""
+
+    name: str  # "" for an unnamed tensor
+    type: str  # "double", "string", "tensor int64 (-1)" …
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSignature:
+    inputs: tuple[SignatureField, ...] = ()
+    outputs: tuple[SignatureField, ...] = ()
+    params: tuple[SignatureField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CardFile:
+    """A model card people wrote: `docs/models/<name>.md` in the site, or a README.md /
+    model_card.md logged with a version's run. Still a CardFile when it is broken: whatever could
+    be read, plus the problems, so the page can show both."""
+
+    path: str  # site-relative path ("docs/models/x.md") or artifact URI ("runs:/<id>/README.md")
+    key: str  # which model it is for: the file's stem (a model name or a model's slug)
+    metadata: dict[str, object] = field(default_factory=dict)  # YAML front matter; {} if broken
+    body: str = ""  # the Markdown after the front matter
+    body_line: int = 1  # 1-based line of the body's first line in the file
+    metadata_lines: dict[str, int] = field(default_factory=dict)  # top-level key -> its line
+    updated: int | None = None  # epoch ms the hand-written text was last updated, when known
+    updated_from: str = ""  # "front matter" | "git" | "run" (how `updated` was learned)
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFiles:
+    """What a model version's own files say: its MLmodel file and any card logged with its run.
+
+    `problems` are things that exist but could not be read (shown on the page and warned about);
+    a file that simply is not there is a `note`, since versions registered from outside MLflow
+    have no MLmodel file at all."""
+
+    name: str
+    version: int
+    location: str = ""  # where the model's files are (credentials removed); "" when unknown
+    logged_model_id: str = ""  # MLflow 3 LoggedModel id (from a `models:/m-…` source)
+    flavors: tuple[str, ...] = ()  # e.g. ("python_function", "sklearn")
+    library: str = ""  # the flavor that is not python_function, e.g. "sklearn"
+    library_version: str = ""  # that library's version, when the flavor records it
+    mlflow_version: str = ""
+    size_bytes: int | None = None
+    created: str = ""  # utc_time_created, as the MLmodel file writes it
+    signature: ModelSignature | None = None
+    card: CardFile | None = None  # a README.md / model_card.md logged with the version's run
+    notes: tuple[str, ...] = ()  # what is absent (not an error)
+    problems: tuple[str, ...] = ()  # what could not be read
+
+
+@dataclass(frozen=True, slots=True)
+class AliasEvent:
+    """One alias move Daybook observed. MLflow keeps only where each alias points now, so the
+    history is what successive pulls saw: `observed_at` is the pull's time, not the move's."""
+
+    observed_at: int  # epoch ms
+    model: str
+    alias: str
+    from_version: int | None  # None: the alias did not exist (or this is the first observation)
+    to_version: int | None  # None: the alias was removed
+    kind: str  # "baseline" (first observation) | "set" | "moved" | "removed"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelRecords:
+    """What the site repository holds about models: hand-written cards and the alias history."""
+
+    cards: tuple[CardFile, ...] = ()  # sorted by path
+    history: tuple[AliasEvent, ...] = ()  # in file order (oldest first)
+    history_path: str = ""  # site-relative
+    problems: tuple[Problem, ...] = ()  # of the cards folder and the history file itself

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from daybook.analysis.ranking import leaderboard, primary_metric
+from daybook.analysis.review import recent_runs
 from daybook.config import DaybookConfig
 from daybook.snapshot import Experiment, RegisteredModel, Run
 
@@ -19,9 +20,11 @@ def page_run_ids(
     runs: Sequence[Run],
     models: Sequence[RegisteredModel],
     extra: Iterable[str] = (),
+    recent_since: int | None = None,
 ) -> set[str]:
     """Top N per experiment by primary metric, every parent, every run behind a model version,
-    and any run named in `extra` (e.g. mentioned by a note)."""
+    any run named in `extra` (e.g. mentioned by a note), and the newest runs started or ended
+    since `recent_since` (the morning review links to them)."""
     policy = config.run_pages
     known = {r.run_id for r in runs}
     if policy.all:
@@ -35,6 +38,9 @@ def page_run_ids(
         if policy.top:
             primary = primary_metric(config, exp, exp_runs)
             chosen.update(r.run_id for r in leaderboard(exp_runs, primary, policy.top))
+    if recent_since is not None and policy.recent:
+        for exp_runs in by_exp.values():
+            chosen.update(r.run_id for r in recent_runs(exp_runs, recent_since)[: policy.recent])
     if policy.parents:
         chosen.update(r.parent_id for r in runs if r.parent_id in known)  # type: ignore[misc]
     if policy.registered:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,7 +43,8 @@ def primary_metric(
 
 def _score(run: Run, primary: Primary) -> float | None:
     value = run.metric(primary.metric)
-    if value is None or math.isnan(value):
+    # Not finite: NaN, ±inf, and ±max float (how MLflow's SQL stores keep an infinity).
+    if value is None or not math.isfinite(value) or abs(value) >= sys.float_info.max:
         return None
     return value
 

@@ -82,6 +82,7 @@ class SiteModel:
     experiments_by_id: dict[str, ExperimentView] = field(default_factory=dict)
     children: dict[str, list[Run]] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    data_as_of: int | None = None  # offline build: when the snapshot was pulled
 
     @classmethod
     def build(cls, config: DaybookConfig, snapshot: Snapshot, paths: SitePaths) -> SiteModel:
@@ -119,6 +120,7 @@ class SiteModel:
             experiments_by_id=exp_by_id,
             children=children,
             warnings=snapshot.warnings,
+            data_as_of=snapshot.data_as_of,
         )
 
     @property
@@ -266,3 +268,26 @@ def run_view(site: SiteModel, snapshot: Snapshot, run: Run) -> RunView:
 def home(site: SiteModel) -> dict[str, Any]:
     recent = sorted((r for e in site.experiments for r in e.runs), key=_newest_first)[:15]
     return {"recent_runs": recent}
+
+
+@dataclass
+class MentionView:
+    """A note that mentions the page's subject, for the "Mentioned in" section (newest first)."""
+
+    date: str  # YYYY-MM-DD
+    page: str  # the note's page under docs/ (link with `link.to(m.page, m.title)`)
+    title: str
+    authors: list[str]  # display names
+    context: str  # the sentence around the mention, plain text
+    about: str  # what was mentioned: a run's label, "v3", "@champion → v3" ("" for the page itself)
+
+
+@dataclass
+class NoteView:
+    """A note in a list (the home page's latest notes)."""
+
+    date: str
+    page: str
+    title: str
+    authors: list[str]
+    type: str

@@ -36,8 +36,22 @@ def _chunked(indent: int, entries: Sequence[tuple[str, str]], noun: str) -> list
     return lines
 
 
-def build_nav(site: SiteModel, paths: SitePaths, handwritten: Sequence[str]) -> str:
-    lines = [_entry(0, "Home", HOME), _entry(0, "Experiments", EXPERIMENTS)]
+def build_nav(
+    site: SiteModel,
+    paths: SitePaths,
+    handwritten: Sequence[str],
+    journal: Sequence[tuple[str, str]] = (),
+    monitors: str | None = None,  # the monitors page, when daybook.yml has monitors
+) -> str:
+    """`journal`: (label, page) of the journal's index and then its pages; the blog plugin adds
+    its archive and categories beside them."""
+    lines = [_entry(0, "Home", HOME)]
+    if monitors:
+        lines.append(_entry(0, "Monitors", monitors))
+    if journal:
+        lines.append(_entry(0, journal[0][0], journal[0][1]))
+        lines.extend(_entry(1, label, path) for label, path in journal[1:])
+    lines.append(_entry(0, "Experiments", EXPERIMENTS))
     exp_entries: list[tuple[str, str]] = []
     exp_children: dict[str, list[str]] = {}
     for e in site.experiments:
@@ -60,9 +74,15 @@ def build_nav(site: SiteModel, paths: SitePaths, handwritten: Sequence[str]) -> 
                 lines.append(_entry(2, label, path))
                 lines.extend("    " + line for line in exp_children[path])
     lines.append(_entry(0, "Models", MODELS))
-    lines.extend(
-        _chunked(1, [(m.model.name, paths.model(m.model.name)) for m in site.models], "Models")
-    )
+    models = [m.model.name for m in site.models]
+    grouped = len(models) > MAX_PER_LEVEL
+    for i, name in enumerate(models):  # each model a section: its page, then its card
+        if grouped and i % MAX_PER_LEVEL == 0:
+            chunk = models[i : i + MAX_PER_LEVEL]
+            lines.append(f"    - Models {i + 1}–{i + len(chunk)}")
+        depth = 2 if grouped else 1
+        lines.append(_entry(depth, name, paths.model(name)))
+        lines.append(_entry(depth + 1, "Model card", paths.card(name)))
     for name in handwritten:
         label = _label(name.removesuffix(".md").replace("-", " ").capitalize())
         target = name if name.endswith(".md") else name + "/"

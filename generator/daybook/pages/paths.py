@@ -54,6 +54,10 @@ class SitePaths:
     def model(self, name: str) -> str:
         return page_path("models", self.model_slugs[name], "index")
 
+    def card(self, name: str) -> str:
+        """The merged model card, beside the model's page."""
+        return page_path("models", self.model_slugs[name], "card")
+
     def run(self, run_id: str) -> str | None:
         return self.run_pages.get(run_id)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup
@@ -20,8 +20,17 @@ from daybook import escape
 from daybook.config import DaybookConfig
 from daybook.errors import DaybookError
 from daybook.pages import context as ctx
+from daybook.pages.charts import ChartEmbedder
+from daybook.pages.models import ModelPages
 from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, Linker, SitePaths
-from daybook.snapshot import Snapshot
+from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
+from daybook.pages.runs_table import run_table, runs_json
+from daybook.snapshot import ModelRecords, Snapshot
+
+if TYPE_CHECKING:
+    from daybook.pages.charts import ChartSet
+    from daybook.pages.journal import JournalView
+    from daybook.state import ReferencePoint
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
@@ -84,6 +93,8 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
         }
     )
     env.globals["Markup"] = Markup
+    env.globals["status"] = status_badge
+    env.globals["delta"] = delta_badge
     return env
 
 
@@ -96,15 +107,31 @@ class Renderer:
         snapshot: Snapshot,
         page_runs: set[str],
         site_templates: Path | None,
+        directory_urls: bool = True,  # mkdocs.yml's use_directory_urls: where x.md is served
+        journal: JournalView | None = None,  # notes: backlinks on run, experiment, model pages
+        records: ModelRecords | None = None,  # hand-written model cards and the alias history
+        reference: ReferencePoint | None = None,  # the morning review's "since" (None: no review)
+        charts: ChartSet | None = None,  # renders each chart's static SVG (None: no charts)
+        config_where: Callable[[tuple[Any, ...]], str] | None = None,  # daybook.yml:LINE of a key
     ) -> None:
         self.config = config
+        self.journal = journal
+        self.records = records or ModelRecords()
         self.snapshot = snapshot
+        self.directory_urls = directory_urls
         self.paths = SitePaths.build(snapshot, page_runs)
         self.env = make_environment(site_templates)
         self.runs = {r.run_id: r for r in snapshot.runs}
         self.model = ctx.SiteModel.build(config, snapshot, self.paths)
+        self.model_pages = ModelPages.build(
+            self.model, snapshot, self.records, self.paths, journal
+        )
+        self.charts = charts if config.charts.enabled else None
+        self.extras = Extras.build(config, snapshot, self.model, self.paths, reference,
+                                   self.records.history, config_where)  # fmt: skip
 
     def _render(self, names: list[str], page: str, context: dict[str, Any]) -> str:
+        chart = ChartEmbedder(self.charts, page)
         try:
             template = self.env.select_template(names)
             text = template.render(
@@ -112,36 +139,87 @@ class Renderer:
                 link=Linker(self.paths, page, self.runs),
                 site=self.model,
                 config=self.config,
+                chart=chart,
                 **context,
             )
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or names[0]
             line = getattr(exc, "lineno", None)
+            tb = exc.__traceback__ if line is None else None
+            while tb is not None:  # a render-time error: the innermost frame Jinja maps to a
+                if tb.tb_frame.f_code.co_filename.endswith(".j2"):  # template line is the one
+                    where, line = tb.tb_frame.f_code.co_filename, tb.tb_lineno
+                tb = tb.tb_next
             loc = f"{where}:{line}" if line else where
             raise DaybookError(f"template {loc}: {exc.message or exc}") from None
-        return text.rstrip() + "\n"
+        return text.rstrip() + "\n" + chart.bootstrap()
+
+    def render_page(self, names: list[str], page: str, context: dict[str, Any]) -> str:
+        """One page from the first of `names` that exists (for the journal's pages)."""
+        return self._render(names, page, context)
 
     def render_all(self, progress: Callable[[str], None] | None = None) -> dict[str, str]:
+        from daybook.pages.journal import open_action_items
+
         pages: dict[str, str] = {}
         m = self.model
-        pages[HOME] = self._render(["home.md.j2"], HOME, ctx.home(m))
+        j = self.journal
+        home = {
+            **ctx.home(m),
+            "recent_notes": j.recent(self.config.review.notes) if j else [],
+            "open_actions": open_action_items(self, j, HOME) if j else [],
+            "actions_page": j.pages.actions if j else "",
+            **self.extras.home(),
+        }
+        pages[HOME] = self._render(["home.md.j2"], HOME, home)
+        if self.extras.monitor_views:
+            pages[MONITORS] = self._render(["monitors.md.j2"], MONITORS,
+                                           self.extras.monitors_page())  # fmt: skip
         pages[EXPERIMENTS] = self._render(["experiments.md.j2"], EXPERIMENTS, {})
         for exp in m.experiments:
             path = self.paths.experiment(exp.experiment.experiment_id)
             slug = self.paths.experiment_slugs[exp.experiment.experiment_id]
+            table = run_table(self.config, exp, self.paths, path, self.directory_urls)
             pages[path] = self._render(
-                [f"experiment-{slug}.md.j2", "experiment.md.j2"], path, {"exp": exp}
-            )
+                [f"experiment-{slug}.md.j2", "experiment.md.j2"],
+                path,
+                {"exp": exp, "table": table, "mentions": _exp_mentions(j, exp),
+                 **self.extras.experiment(exp)},
+            )  # fmt: skip
+            if table.data_path:  # a big table: every row goes to runs.json beside the page
+                pages[table.data_path] = runs_json(exp, self.paths, path, self.directory_urls)
         if progress:
             progress(f"rendered {len(m.experiments)} experiment pages")
         for run_id, path in sorted(self.paths.run_pages.items()):
             view = ctx.run_view(m, self.snapshot, self.runs[run_id])
-            pages[path] = self._render(["run.md.j2"], path, {"run": view})
+            mentions = j.mentions_for_run(run_id) if j else []
+            pages[path] = self._render(
+                ["run.md.j2"], path, {"run": view, "mentions": mentions, **self.extras.run(view)}
+            )
         if progress:
             progress(f"rendered {len(self.paths.run_pages)} run pages")
-        pages[MODELS] = self._render(["models.md.j2"], MODELS, {})
+        for sv in self.extras.sweeps.values():
+            pages[sv.path] = self._render(["compare.md.j2"], sv.path, self.extras.compare_page(sv))
+        mps = self.model_pages
+        pages[MODELS] = self._render(["models.md.j2"], MODELS, {"model_pages": mps})
         for model in m.models:
             path = self.paths.model(model.model.name)
             slug = self.paths.model_slugs[model.model.name]
-            pages[path] = self._render([f"model-{slug}.md.j2", "model.md.j2"], path, {"m": model})
+            mentions = j.mentions_for_model(model.model.name) if j else []
+            mp = mps.pages[model.model.name]
+            pages[path] = self._render(
+                [f"model-{slug}.md.j2", "model.md.j2"],
+                path,
+                {"m": model, "mp": mp, "mentions": mentions, **self.extras.model(model)},
+            )
+            pages[mp.card_page] = self._render(
+                [f"card-{slug}.md.j2", "card.md.j2"], mp.card_page, {"mp": mp, "card": mp.card}
+            )
         return pages
+
+
+def _exp_mentions(journal: JournalView | None, exp: ctx.ExperimentView) -> list[ctx.MentionView]:
+    if journal is None:
+        return []
+    runs = {r.run_id for r in exp.runs}
+    return journal.mentions_for_experiment(exp.experiment.experiment_id, runs)

@@ -8,6 +8,8 @@ batches that stay under their silent truncation limits.
 from __future__ import annotations
 
 import math
+import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -26,6 +28,7 @@ from daybook.snapshot import (
 from daybook.sources.sqlite import assemble_histories
 
 RUN_PAGE = 50_000
+_RUN_ID = re.compile(r"^[0-9A-Za-z_-]+$")  # safe to quote in a search filter
 BULK_MAX_RUNS = 100  # get-history-bulk takes at most 100 run ids …
 BULK_MAX_POINTS = 25_000  # … and silently returns at most 25,000 points
 
@@ -43,6 +46,7 @@ class ClientReader:
         self.display_uri = display_uri
         self.is_rest = tracking_uri.startswith(("http://", "https://"))
         self.kind = "MLflow REST API" if self.is_rest else "MLflow client"
+        self._bulk_endpoint = True  # until the server answers 404 to it
         try:
             self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         except Exception as exc:  # MLflow raises many types for a bad URI
@@ -55,6 +59,10 @@ class ClientReader:
     def _probe(self) -> None:
         """One quick request first, so a wrong URI or missing credentials is one clear line
         now rather than minutes of retries later."""
+        from mlflow.environment_variables import (
+            MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR,
+            MLFLOW_HTTP_REQUEST_MAX_RETRIES,
+        )
         from mlflow.utils.rest_utils import http_request
 
         creds = self.client._tracking_client.store.get_host_creds()
@@ -63,8 +71,10 @@ class ClientReader:
                 creds,
                 "/api/2.0/mlflow/experiments/search",
                 "GET",
-                max_retries=2,
-                backoff_factor=1,
+                # a few quick retries (a server restarting answers 503 for a moment); the long
+                # default schedule is for the requests after this one
+                max_retries=min(2, MLFLOW_HTTP_REQUEST_MAX_RETRIES.get()),
+                backoff_factor=min(1, MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR.get()),
                 timeout=15,
                 raise_on_status=False,
                 params={"max_results": "1"},
@@ -80,10 +90,7 @@ class ClientReader:
                 "Is it running, and is the URI right?"
             ) from None
         if resp.status_code in (401, 403):
-            raise SourceError(
-                f"{self.display_uri}: the server refused access (HTTP {resp.status_code}). Set "
-                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN."
-            )
+            raise SourceError(self._refused(resp.status_code))
         if resp.status_code == 404:
             raise SourceError(
                 f"{self.display_uri}: no MLflow API there (HTTP 404). Check the URI (the server's "
@@ -91,18 +98,35 @@ class ClientReader:
             )
         if resp.status_code != 200:
             raise SourceError(
-                f"{self.display_uri}: the server answered HTTP {resp.status_code} to a search."
+                f"{self.display_uri}: the server answered HTTP {resp.status_code} to a search "
+                "(after retries)."
             )
+
+    def _refused(self, status: int, what: str = "") -> str:
+        during = f" while {what}" if what else ""
+        creds = (
+            "check MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or MLFLOW_TRACKING_TOKEN"
+            if any(os.environ.get(k) for k in _AUTH_VARIABLES)
+            else "set MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or "
+            "MLFLOW_TRACKING_TOKEN"
+        )
+        kind = "refused access" if status == 401 else "denied permission"
+        return f"{self.display_uri}: the server {kind} (HTTP {status}){during}; {creds}."
 
     def close(self) -> None:
         pass
 
     def _call(self, what: str, fn: Callable[[], Any]) -> Any:
+        """Run one client call; any failure becomes one line naming the URI and the call.
+        (MLflow's own requests already retried 5xx and connection errors with backoff.)"""
         try:
             return fn()
         except SourceError:
             raise
         except Exception as exc:
+            status = _http_status(exc)
+            if status in (401, 403):
+                raise SourceError(self._refused(status, what)) from None
             raise SourceError(f"{self.display_uri}: {what} failed: {_short(exc)}") from None
 
     def read_experiments(self) -> list[Experiment]:
@@ -133,23 +157,57 @@ class ClientReader:
                 return out
 
     def read_runs(self, experiment_ids: Sequence[str]) -> list[Run]:
+        return [_run(r) for r in self._search(experiment_ids)]
+
+    def read_runs_by_id(self, run_ids: Sequence[str], experiment_ids: Sequence[str]) -> list[Run]:
+        """The given runs that are still active, 100 ids to a search."""
+        ids = sorted(r for r in run_ids if _RUN_ID.match(r))
+        out: list[Run] = []
+        for i in range(0, len(ids), 100):
+            quoted = ", ".join(f"'{r}'" for r in ids[i : i + 100])
+            out.extend(_run(r) for r in self._search(experiment_ids, f"run_id IN ({quoted})"))
+        return out
+
+    def read_changed_runs(self, experiment_ids: Sequence[str], since_ms: int) -> list[Run]:
+        """Active runs that started or ended at or after `since_ms`, and every run still going:
+        what can have changed since a pull at that time (the search API has no update time)."""
+        found: dict[str, Run] = {}
+        for where in (
+            f"attributes.start_time >= {int(since_ms)}",
+            f"attributes.end_time >= {int(since_ms)}",
+            "attributes.status = 'RUNNING'",
+            "attributes.status = 'SCHEDULED'",
+        ):
+            for r in self._search(experiment_ids, where):
+                found.setdefault(r.info.run_id, _run(r))
+        return list(found.values())
+
+    def read_deleted_run_ids(self, experiment_ids: Sequence[str]) -> set[str]:
+        """Ids of runs in the deleted state (not yet removed for good by `mlflow gc`)."""
+        from mlflow.entities import ViewType
+
+        return {r.info.run_id for r in self._search(experiment_ids, view=ViewType.DELETED_ONLY)}
+
+    def _search(self, experiment_ids: Sequence[str], where: str = "", view: Any = None) -> list:
+        """Every run `search_runs` returns for `where`, in pages of RUN_PAGE."""
         from mlflow.entities import ViewType
 
         if not experiment_ids:
             return []
-        out: list[Run] = []
+        out: list = []
         token = None
         while True:
             page = self._call(
                 "searching runs",
                 lambda t=token: self.client.search_runs(
                     list(experiment_ids),
-                    run_view_type=ViewType.ACTIVE_ONLY,
+                    filter_string=where,
+                    run_view_type=view if view is not None else ViewType.ACTIVE_ONLY,
                     max_results=RUN_PAGE,
                     page_token=t,
                 ),
             )
-            out.extend(_run(r) for r in page)
+            out.extend(page)
             token = page.token
             if not token:
                 return out
@@ -256,6 +314,8 @@ class ClientReader:
         """One bulk request; None when the answer reached the point cap (maybe truncated)."""
         if self.is_rest:
             rows = self._call("reading metric histories", lambda: self._rest_bulk(key, run_ids))
+            if rows is None:  # no bulk endpoint here: the public per-run API, paged
+                return [(rid, p) for rid in run_ids for _, p in self._paged_single(key, rid)]
         else:
             store = self.client._tracking_client.store
             if not hasattr(store, "get_metric_history_bulk"):
@@ -273,9 +333,15 @@ class ClientReader:
             return None
         return rows
 
-    def _rest_bulk(self, key: str, run_ids: list[str]) -> list[tuple[str, tuple[int, int, float]]]:
+    def _rest_bulk(
+        self, key: str, run_ids: list[str]
+    ) -> list[tuple[str, tuple[int, int, float]]] | None:
+        """get-history-bulk (the UI's endpoint, under /ajax-api); None when the server (or a
+        proxy in front of it) does not serve it."""
         from mlflow.utils.rest_utils import http_request
 
+        if not self._bulk_endpoint:
+            return None
         creds = self.client._tracking_client.store.get_host_creds()
         resp = http_request(
             creds,
@@ -284,6 +350,11 @@ class ClientReader:
             params=[("run_id", r) for r in run_ids]
             + [("metric_key", key), ("max_results", str(BULK_MAX_POINTS))],
         )
+        if resp.status_code in (401, 403):
+            raise SourceError(self._refused(resp.status_code, "reading metric histories"))
+        if resp.status_code == 404:
+            self._bulk_endpoint = False
+            return None
         if resp.status_code != 200:
             raise SourceError(
                 f"{self.display_uri}: get-history-bulk answered HTTP {resp.status_code}"
@@ -336,6 +407,23 @@ def _run(r: Any) -> Run:
         tags=dict(sorted(tags.items())),
         datasets=tuple(sorted(set(datasets), key=lambda d: (d.name, d.context, d.digest))),
     )
+
+
+_AUTH_VARIABLES = ("MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN")
+
+
+def _http_status(exc: BaseException) -> int | None:
+    """The HTTP status behind an MLflow error, when it is one of access (401/403)."""
+    from mlflow.exceptions import MlflowException
+    from mlflow.protos.databricks_pb2 import PERMISSION_DENIED, UNAUTHENTICATED
+
+    if isinstance(exc, MlflowException):
+        code = getattr(exc, "error_code", None)
+        if code in ("UNAUTHENTICATED", UNAUTHENTICATED):
+            return 401
+        if code in ("PERMISSION_DENIED", PERMISSION_DENIED):
+            return 403
+    return None
 
 
 def _short(exc: BaseException) -> str:

@@ -119,16 +119,39 @@ class SqliteReader:
             return []
         marks = ",".join("?" * len(experiment_ids))
         ids = [int(e) for e in experiment_ids]
+        return self._read_runs(f"experiment_id IN ({marks})", ids)
+
+    def read_run_index(self, experiment_ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
+        """run id -> (status, end_time) of every active run: one cheap query that tells an
+        incremental pull which runs are new, changed or gone."""
+        if not experiment_ids:
+            return {}
+        marks = ",".join("?" * len(experiment_ids))
+        rows = self.conn.execute(
+            "SELECT run_uuid, status, end_time FROM runs WHERE lifecycle_stage = 'active' "
+            f"AND experiment_id IN ({marks})",
+            [int(e) for e in experiment_ids],
+        )
+        return {rid: (status or "", end) for rid, status, end in rows}
+
+    def read_runs_by_id(self, run_ids: Sequence[str], experiment_ids: Sequence[str]) -> list[Run]:
+        """The given runs that are still active in these experiments, as `read_runs` reads them."""
+        wanted = {str(e) for e in experiment_ids}
+        out: list[Run] = []
+        for chunk in _chunks(sorted(run_ids)):
+            got = self._read_runs(f"run_uuid IN ({','.join('?' * len(chunk))})", chunk)
+            out.extend(r for r in got if r.experiment_id in wanted)
+        return out
+
+    def _read_runs(self, where: str, args: Sequence[object]) -> list[Run]:
+        """Active runs matching `where` (a condition on the runs table, with `args`)."""
         base = (
             "SELECT run_uuid, experiment_id, name, status, start_time, end_time, user_id, "
-            "artifact_uri FROM runs WHERE lifecycle_stage = 'active' "
-            f"AND experiment_id IN ({marks})"
+            f"artifact_uri FROM runs WHERE lifecycle_stage = 'active' AND {where}"
         )
+        ids = list(args)
         run_rows = self.conn.execute(base, ids).fetchall()
-        sub = (
-            "SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' "
-            f"AND experiment_id IN ({marks})"
-        )
+        sub = f"SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' AND {where}"
         params: dict[str, dict[str, str]] = defaultdict(dict)
         for key, value, rid in self.conn.execute(
             f"SELECT key, value, run_uuid FROM params WHERE run_uuid IN ({sub})", ids

@@ -1,0 +1,174 @@
+"""`daybook check`: validate what people wrote in the site, for CI and pre-commit.
+
+Each check is a function from the site to `Problem`s (`path:line: message`), so a new kind of
+check (monitors, cards …) is one more entry in `CHECKS`. Nothing is written anywhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from daybook.analysis.journal import journal_problems
+from daybook.analysis.references import resolve_journal
+from daybook.catalog import read_catalog, store_exists
+from daybook.config import DaybookConfig, load_config, resolve_tracking_uri
+from daybook.errors import ConfigError, DaybookError
+from daybook.redact import strip_credentials
+from daybook.snapshot import Journal, Problem
+from daybook.sources.mkdocs_yml import JournalLayout, read_layout
+from daybook.sources.notes import read_journal
+
+_LOCATED = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.*)$", re.S)
+
+
+@dataclass
+class CheckContext:
+    """What the checks share: read once, in order."""
+
+    root: Path
+    tracking_uri: str | None  # --tracking-uri
+    use_store: bool
+    config: DaybookConfig = field(default_factory=DaybookConfig)
+    layout: JournalLayout | None = None
+    journal: Journal | None = None
+
+
+Check = Callable[[CheckContext], list[Problem]]
+
+
+def check_config(ctx: CheckContext) -> list[Problem]:
+    if not (ctx.root / "mkdocs.yml").is_file():
+        return [Problem("mkdocs.yml", 1, "not found: this is not a Daybook site (daybook init)")]
+    try:
+        ctx.config = load_config(ctx.root)
+    except ConfigError as exc:
+        return [_located(str(exc), ctx.root, "daybook.yml", "config")]
+    return []
+
+
+def check_journal(ctx: CheckContext) -> list[Problem]:
+    """Notes and .authors.yml: front matter, dates, authors, secrets, duplicate days."""
+    if not ctx.config.journal.enabled:
+        return []
+    ctx.layout = read_layout(ctx.root)
+    if ctx.layout is None:
+        notes = ctx.root / "docs" / "notes"
+        if notes.is_dir() and any(notes.rglob("*.md")):
+            return [
+                Problem(
+                    "mkdocs.yml",
+                    1,
+                    "docs/notes/ holds notes but the blog plugin is not "
+                    "enabled, so they are not published as the journal",
+                    "warning",
+                    "mkdocs.blog",
+                )
+            ]
+        return []
+    problems = list(ctx.layout.problems)
+    index = ctx.layout.docs_dir / ctx.layout.index_page
+    if not index.is_file():
+        problems.append(
+            Problem(
+                "mkdocs.yml",
+                1,
+                f"{ctx.layout.site_path(ctx.layout.index_page)} is missing: the "
+                "blog plugin would write a placeholder there; `daybook note` writes a proper one",
+                "warning",
+                "journal.index",
+            )
+        )
+    ctx.journal = read_journal(ctx.layout)
+    problems += journal_problems(ctx.journal, ctx.config.redact)
+    return problems
+
+
+def check_references(ctx: CheckContext) -> list[Problem]:
+    """Every `runs:/`, `models:/` and `experiments:/` URI in a note resolves."""
+    if ctx.journal is None or not ctx.use_store or not ctx.journal.notes:
+        return []
+    uri = resolve_tracking_uri(ctx.config, ctx.root, ctx.tracking_uri)
+    shown = strip_credentials(uri)
+    if not store_exists(uri):
+        return [
+            Problem(
+                "daybook.yml",
+                1,
+                f"no MLflow store at {shown}: references in notes were not "
+                "checked (set tracking_uri, or pass --tracking-uri or --no-store)",
+                "warning",
+                "store",
+            )
+        ]
+    try:
+        snapshot = read_catalog(ctx.config, uri)
+    except DaybookError as exc:
+        return [
+            Problem("daybook.yml", 1, f"cannot read the tracking store: {exc}", "error", "store")
+        ]
+    return resolve_journal(ctx.journal, snapshot).problems
+
+
+def check_cards(ctx: CheckContext) -> list[Problem]:
+    """Model cards and the alias history file; with the store, also the cards against the
+    registry (stale cards, unknown models, deleted source runs, unreadable model files)."""
+    from daybook.model_records import card_problems, registry_snapshot
+    from daybook.site import Site
+
+    uri = resolve_tracking_uri(ctx.config, ctx.root, ctx.tracking_uri)
+    site = Site(ctx.root, ctx.config, uri)
+    if not ctx.use_store or not store_exists(uri):
+        return card_problems(site)  # the files alone (check_references says the store is missing)
+    try:
+        snapshot = registry_snapshot(ctx.config, uri)
+    except DaybookError:
+        return card_problems(site)  # check_references reports the unreadable store
+    return card_problems(site, snapshot)
+
+
+CHECKS: list[Check] = [check_config, check_journal, check_references, check_cards]
+
+
+def run_check(
+    root: Path, tracking_uri: str | None = None, *, use_store: bool = True
+) -> list[Problem]:
+    """Every problem in the site, sorted by file and line."""
+    ctx = CheckContext(root.resolve(), tracking_uri, use_store)
+    problems: list[Problem] = []
+    for check in CHECKS:
+        problems += check(ctx)
+    unique = {(p.path, p.line, p.level, p.message): p for p in problems}
+    return sorted(unique.values(), key=lambda p: (p.path, p.line, p.level, p.message))
+
+
+def format_text(problems: list[Problem]) -> str:
+    lines = [
+        str(p) if p.level == "error" else f"{p.path}:{p.line}: {p.level}: {p.message}"
+        for p in problems
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def format_json(problems: list[Problem]) -> str:
+    data = {
+        "errors": sum(p.level == "error" for p in problems),
+        "warnings": sum(p.level != "error" for p in problems),
+        "problems": [asdict(p) for p in problems],
+    }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def _located(message: str, root: Path, default: str, code: str) -> Problem:
+    """A `path:line: message` error string as a Problem with a site-relative path."""
+    m = _LOCATED.match(message)
+    if not m:
+        return Problem(default, 1, message, "error", code)
+    path = m.group("path")
+    with contextlib.suppress(ValueError):
+        path = Path(path).resolve().relative_to(root).as_posix()
+    return Problem(path, int(m.group("line")), m.group("message"), "error", code)

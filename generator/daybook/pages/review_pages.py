@@ -1,0 +1,209 @@
+"""What the morning review, monitors, run comparisons and charts add to the pages (issue #5).
+
+Computed once per build by `Extras.build`; each page type gets a dict of extra template context
+from one method (`home`, `experiment`, `run`, `model`), and two page types are new: the monitors
+page and one compare page per sweep. Templates only lay these out (docs/guide/templates.md).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from markupsafe import Markup
+
+from daybook.analysis.compare import Comparison, Delta, Sweep, compare, is_sweep, references, sweep
+from daybook.analysis.monitors import MonitorReport, MonitorResult, evaluate_monitors
+from daybook.analysis.review import Review, build_review
+from daybook.config import DaybookConfig
+from daybook.escape import format_number
+from daybook.pages.charts import (
+    Chart,
+    best_so_far_chart,
+    history_chart,
+    monitor_chart,
+    sweep_chart,
+    versions_chart,
+)
+from daybook.pages.context import ExperimentView, ModelView, RunView, SiteModel
+from daybook.pages.paths import SitePaths
+from daybook.slug import page_path, slugify
+from daybook.snapshot import AliasEvent, Run, Snapshot
+from daybook.state import ReferencePoint
+
+MONITORS = "monitors/index.md"
+_STATUS_TEXT = {"ok": "✔ ok", "warn": "⚠ warn", "fail": "✖ fail", "error": "✖ error"}
+_VERDICT_ARROW = {"better": "▲", "worse": "▼", "equal": "="}
+
+
+def status_badge(status: str) -> Markup:
+    """A monitor's status as a coloured badge (text first, so it reads without CSS too)."""
+    if status not in _STATUS_TEXT:
+        raise ValueError(f"unknown status: {status!r}")
+    return Markup(f'<span class="daybook-status daybook-status-{status}">'
+                  f"{_STATUS_TEXT[status]}</span>")  # fmt: skip
+
+
+def _signed(value: float) -> str:
+    text = format_number(abs(value))
+    return ("+" if value > 0 else "−" if value < 0 else "±") + text
+
+
+def delta_badge(delta: Delta | float | None, verdict: str | None = None) -> Markup:
+    """A difference with its direction-aware colour and arrow: `▲ +0.012 (+1.3%)` is better
+    whichever way the metric points (lower is better for a loss)."""
+    relative = None
+    if isinstance(delta, Delta):
+        verdict, relative, delta = delta.verdict, delta.relative, delta.delta
+    if delta is None or verdict not in _VERDICT_ARROW:
+        return Markup("—")
+    rel = f" ({'+' if relative > 0 else '−'}{abs(relative):.1%})" if relative else ""
+    title = {"better": "better", "worse": "worse", "equal": "the same"}[verdict]
+    return Markup(f'<span class="daybook-{verdict}" title="{title}">{_VERDICT_ARROW[verdict]} '
+                  f"{_signed(delta)}{rel}</span>")  # fmt: skip
+
+
+@dataclass
+class SweepView:
+    sweep: Sweep
+    path: str  # the compare page
+    experiment: ExperimentView
+    chart: Chart | None
+
+
+@dataclass
+class MonitorView:
+    result: MonitorResult
+    chart: Chart | None
+    where: str  # daybook.yml:LINE of the monitor
+    problems: list[tuple[str, str, str]]  # (daybook.yml:LINE, key, message) of config problems
+
+
+@dataclass
+class Extras:
+    config: DaybookConfig
+    snapshot: Snapshot
+    site: SiteModel
+    paths: SitePaths
+    reference: ReferencePoint | None
+    review: Review | None
+    monitors: MonitorReport
+    monitor_views: list[MonitorView]
+    sweeps: dict[str, SweepView]  # parent run id ->
+    where: Callable[[tuple[Any, ...]], str]
+    problem_lines: list[str] = field(default_factory=list)
+
+    @classmethod
+    def build(
+        cls,
+        config: DaybookConfig,
+        snapshot: Snapshot,
+        site: SiteModel,
+        paths: SitePaths,
+        reference: ReferencePoint | None = None,
+        alias_history: Sequence[AliasEvent] = (),
+        where: Callable[[tuple[Any, ...]], str] | None = None,
+    ) -> Extras:
+        locate = where or (lambda loc: "daybook.yml")
+        review = (
+            build_review(config, snapshot, reference.since_ms, alias_history)
+            if reference is not None else None
+        )  # fmt: skip
+        report = evaluate_monitors(config, snapshot)
+        views = [
+            MonitorView(r, monitor_chart(r), locate(("monitors", r.index)),
+                        [(locate(p.loc), p.key, p.message) for p in r.problems])
+            for r in report.results
+        ]  # fmt: skip
+        runs = {r.run_id: r for r in snapshot.runs}
+        sweeps: dict[str, SweepView] = {}
+        for parent_id, path in _sweep_paths(site, paths, runs).items():
+            parent = runs[parent_id]
+            exp = site.experiments_by_id[parent.experiment_id]
+            sw = sweep(parent, site.children[parent_id], exp.primary)
+            sweeps[parent_id] = SweepView(sw, path, exp, sweep_chart(sw))
+        lines = [f"{locate(p.loc)}: {p.key}: {p.message}" for p in report.problems]
+        return cls(config, snapshot, site, paths, reference, review, report, views, sweeps,
+                   locate, lines)  # fmt: skip
+
+    # --- per page type ----------------------------------------------------------------------
+
+    def home(self) -> dict[str, Any]:
+        return {
+            "review": self.review,
+            "reference": self.reference,
+            "monitors": self.monitor_views,
+            "monitor_counts": self.monitors.counts(),
+            "monitors_page": MONITORS if self.monitor_views else None,
+            "review_limit": self.config.review.items,
+        }
+
+    def experiment(self, exp: ExperimentView) -> dict[str, Any]:
+        chart = None
+        if exp.primary is not None:
+            chart = best_so_far_chart(exp.runs, exp.primary.metric, exp.primary.direction)
+        sweeps = [s for s in self.sweeps.values()
+                  if s.experiment.experiment.experiment_id == exp.experiment.experiment_id]
+        sweeps.sort(key=lambda s: (-(s.sweep.parent.start_time or 0), s.sweep.parent.run_id))
+        return {"best_chart": chart, "sweeps": sweeps}  # fmt: skip
+
+    def run(self, view: RunView) -> dict[str, Any]:
+        run = view.run
+        histories = self.snapshot.histories.get(run.run_id, ())
+        chart = history_chart(histories, self.config.charts.max_points) if histories else None
+        exp = view.experiment
+        comparison: Comparison | None = None
+        if exp is not None:
+            refs = references(run, exp.runs, exp.primary, [m.model for m in self.site.models])
+            if refs:
+                comparison = compare(run, refs, exp.primary)
+        return {
+            "history_chart": chart,
+            "comparison": comparison,
+            "sweep": self.sweeps.get(run.run_id),
+            "in_sweep": self.sweeps.get(run.parent_id) if run.parent_id else None,
+        }
+
+    def model(self, m: ModelView) -> dict[str, Any]:
+        counts = Counter(vv.primary.metric for vv in m.versions
+                         if vv.primary is not None and vv.value is not None)  # fmt: skip
+        chart = None
+        if counts:
+            metric = min(counts, key=lambda k: (-counts[k], k))
+            rows = [
+                (vv.version.version, vv.value, vv.run.name if vv.run else "", vv.aliases)
+                for vv in reversed(m.versions)
+                if vv.primary is not None and vv.primary.metric == metric
+            ]
+            chart = versions_chart(rows, metric)
+        monitors = [v for v in self.monitor_views if v.result.model == m.model.name]
+        return {"versions_chart": chart, "model_monitors": monitors, "monitors_page": MONITORS}
+
+    def monitors_page(self) -> dict[str, Any]:
+        return {"monitors": self.monitor_views, "monitor_counts": self.monitors.counts()}
+
+    def compare_page(self, sv: SweepView) -> dict[str, Any]:
+        return {"sw": sv.sweep, "sweep_view": sv}
+
+
+def _sweep_paths(site: SiteModel, paths: SitePaths, runs: dict[str, Run]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for parent_id in sorted(site.children):
+        kids = site.children[parent_id]
+        parent = runs.get(parent_id)
+        if parent is None or not is_sweep(kids):
+            continue
+        if parent.experiment_id not in paths.experiment_slugs:
+            continue
+        exp_slug = paths.experiment_slugs[parent.experiment_id]
+        name = slugify(parent.name)[:40].rstrip("-") if parent.name else "sweep"
+        rid = slugify(parent_id)
+        path = page_path("experiments", exp_slug, "compare", f"{name}-{rid[:8]}")
+        if path in used:
+            path = page_path("experiments", exp_slug, "compare", f"{name}-{rid}")
+        used.add(path)
+        out[parent_id] = path
+    return out

@@ -1,0 +1,182 @@
+"""Reads model cards people wrote: `docs/models/<model name>.md` in the site (configurable), and
+the text of a README.md / model_card.md logged with a version's run (parsed here, read by
+`sources.model_files`).
+
+A card is Hugging Face's format: YAML metadata between `---` lines, then Markdown sections. People
+make mistakes, so nothing here stops at the first one: every card becomes a `CardFile` with what
+could be read plus `Problem`s that say `path:line: message`. Files are only read, never written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from daybook.snapshot import CardFile, Problem
+
+MAX_CARD_BYTES = 512 * 1024  # a card is prose; anything bigger is a mistake (or not a card)
+NOT_CARDS = ("index.md", "SUMMARY.md", "README.md")  # pages a folder may hold besides cards
+UPDATED_KEY = "last_updated"  # Daybook's own front matter key: when a person last reviewed it
+
+
+def card_paths(cards_dir: Path) -> list[Path]:
+    """The card files of a folder: `*.md` directly inside it, minus index/summary pages and dot
+    files (MkDocs ignores those too)."""
+    if not cards_dir.is_dir():
+        return []
+    return [
+        p
+        for p in sorted(cards_dir.glob("*.md"))
+        if p.is_file() and not p.name.startswith(".") and p.name not in NOT_CARDS
+    ]
+
+
+def read_cards(site_root: Path, cards_dir: str) -> tuple[CardFile, ...]:
+    """Every hand-written card of the site, sorted by path."""
+    folder = site_root / cards_dir
+    return tuple(read_card(p, f"{cards_dir}/{p.name}") for p in card_paths(folder))
+
+
+def read_card(path: Path, where: str) -> CardFile:
+    """One card file; `where` is how messages name it (its path relative to the site)."""
+    key = path.name.removesuffix(".md")
+    try:
+        raw = path.read_bytes()[: MAX_CARD_BYTES + 1]
+    except OSError as exc:
+        problem = Problem(
+            where, 1, f"cannot read the card ({exc.strerror or exc})", "error", "card.read"
+        )
+        return CardFile(where, key, problems=(problem,))
+    problems: list[Problem] = []
+    if len(raw) > MAX_CARD_BYTES:
+        problems.append(
+            Problem(
+                where,
+                1,
+                f"card is larger than {MAX_CARD_BYTES // 1024} KB; only the first part is read",
+                "warning",
+                "card.size",
+            )
+        )
+        raw = raw[:MAX_CARD_BYTES]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        problems.append(
+            Problem(
+                where,
+                line,
+                f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the card as UTF-8",
+                "error",
+                "card.encoding",
+            )
+        )
+        text = raw.decode("utf-8-sig", errors="replace")
+    card = parse_card(text, where, key)
+    return CardFile(
+        path=card.path,
+        key=card.key,
+        metadata=card.metadata,
+        body=card.body,
+        body_line=card.body_line,
+        metadata_lines=card.metadata_lines,
+        updated=card.updated,
+        updated_from=card.updated_from,
+        problems=(*problems, *card.problems),
+    )
+
+
+def parse_card(text: str, where: str, key: str) -> CardFile:
+    """A card's text split into metadata and body. Broken YAML leaves the metadata empty and the
+    body intact (so the sections still show), with a problem at the line YAML complained about."""
+    problems: list[Problem] = []
+
+    def problem(line: int, msg: str, level: str = "error", code: str = "card.metadata") -> None:
+        problems.append(Problem(where, line, msg, level, code))
+
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.split("\n")
+    meta: dict[str, Any] = {}
+    meta_lines: dict[str, int] = {}
+    body, body_line = text, 1
+    if lines and lines[0].rstrip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
+        if end is None:
+            problem(1, "metadata starts with '---' but has no closing '---' line", code="card.yaml")
+            body, body_line = "\n".join(lines[1:]), 2
+        else:
+            block = "\n".join(lines[1:end])
+            body, body_line = "\n".join(lines[end + 1 :]), end + 2
+            try:
+                node = yaml.compose(block, Loader=yaml.SafeLoader)
+                loaded = yaml.safe_load(block)
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+                line = mark.line + 2 if mark is not None else 2
+                reason = str(getattr(exc, "problem", None) or exc).strip()
+                problem(
+                    line,
+                    f"invalid YAML metadata: {reason}; the metadata is ignored until it is fixed",
+                    code="card.yaml",
+                )
+                node, loaded = None, None
+            if isinstance(loaded, dict):
+                meta = {str(k): v for k, v in loaded.items()}
+                if isinstance(node, yaml.MappingNode):
+                    for k, _ in node.value:
+                        meta_lines[str(getattr(k, "value", ""))] = k.start_mark.line + 2
+            elif loaded is not None:
+                problem(
+                    2,
+                    "metadata must be `key: value` lines (license, tags, datasets …)",
+                    code="card.yaml",
+                )
+    if not text.strip():
+        problem(
+            1,
+            "empty card: run `daybook card new` for a skeleton, or delete the file",
+            "warning",
+            "card.empty",
+        )
+
+    updated: int | None = None
+    updated_from = ""
+    if UPDATED_KEY in meta:
+        value = meta[UPDATED_KEY]
+        day = _as_date(value)
+        if day is None:
+            problem(
+                meta_lines.get(UPDATED_KEY, 2),
+                f"{UPDATED_KEY}: {value!r} is not a date; write YYYY-MM-DD",
+            )
+        else:
+            updated = int(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC).timestamp() * 1000)
+            updated_from = "front matter"
+    return CardFile(
+        path=where,
+        key=key,
+        metadata=meta,
+        body=body,
+        body_line=body_line,
+        metadata_lines=meta_lines,
+        updated=updated,
+        updated_from=updated_from,
+        problems=tuple(problems),
+    )
+
+
+def _as_date(value: Any) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()[:10])
+        except ValueError:
+            return None
+    return None

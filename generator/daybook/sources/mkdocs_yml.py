@@ -1,0 +1,141 @@
+"""Where the journal lives, read from the site's mkdocs.yml (the blog plugin's own settings).
+
+The blog plugin decides which files are posts, so its settings are the one source of truth:
+Daybook reads `docs_dir`, `blog_dir`, `post_dir` and `authors_file` from the same file instead of
+asking for them again in daybook.yml (two places that could disagree).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from daybook.snapshot import Problem
+
+BLOG_NAMES = ("blog", "material/blog")
+
+
+class _Lenient(yaml.SafeLoader):
+    """Reads mkdocs.yml without running anything: `!ENV`, `!relative` and `!!python/…` tags
+    (common in Material configs) become None instead of errors."""
+
+
+def _ignore(loader: yaml.Loader, suffix: str, node: yaml.Node) -> None:
+    return None
+
+
+_Lenient.add_multi_constructor("!", _ignore)
+_Lenient.add_multi_constructor("tag:yaml.org,2002:python/", _ignore)
+
+
+@dataclass(frozen=True)
+class JournalLayout:
+    """Paths of the journal, relative to the docs folder and "/"-separated."""
+
+    root: Path  # the site folder (holding mkdocs.yml)
+    docs: str = "docs"  # docs_dir, relative to root
+    blog_dir: str = "journal"  # the journal's entry page is <blog_dir>/index.md
+    notes_dir: str = "notes"  # every .md file below is a post (the blog's post_dir)
+    authors_file: str = "journal/.authors.yml"
+    problems: tuple[Problem, ...] = field(default=())
+
+    @property
+    def docs_dir(self) -> Path:
+        return self.root / self.docs
+
+    @property
+    def notes_path(self) -> Path:
+        return self.docs_dir / self.notes_dir
+
+    @property
+    def authors_path(self) -> Path:
+        return self.docs_dir / self.authors_file
+
+    @property
+    def index_page(self) -> str:
+        return posixpath.join(self.blog_dir, "index.md")
+
+    def site_path(self, docs_relative: str) -> str:
+        """A path under docs/ as the site root sees it, for `path:line` messages."""
+        return posixpath.join(self.docs, docs_relative) if self.docs != "." else docs_relative
+
+
+def _norm(path: str) -> str:
+    return posixpath.normpath(path.strip().strip("/")) if path.strip() else "."
+
+
+def read_layout(root: Path) -> JournalLayout | None:
+    """The journal's layout, or None when mkdocs.yml has no (enabled) blog plugin.
+
+    Problems with the parts Daybook relies on (e.g. gen-files listed after the blog, so the blog
+    would read the notes before Daybook completes them) are returned on the layout.
+    """
+    path = root / "mkdocs.yml"
+    try:
+        text = path.read_text(encoding="utf-8")
+        node = yaml.compose(text, Loader=_Lenient)
+        data = yaml.load(text, Loader=_Lenient)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None  # MkDocs itself reports an unreadable mkdocs.yml
+    if not isinstance(data, dict):
+        return None
+    plugins = data.get("plugins") or []
+    if isinstance(plugins, dict):  # the mapping form of `plugins:`
+        plugins = [{k: v} for k, v in plugins.items()]
+    if not isinstance(plugins, list):
+        return None
+    names: list[str] = []
+    blog: dict[str, Any] | None = None
+    blog_index = -1
+    for item in plugins:
+        name, options = (item, {}) if isinstance(item, str) else next(iter(item.items()), ("", {}))
+        name = str(name)
+        names.append(name)
+        if name in BLOG_NAMES and blog is None:
+            blog = options if isinstance(options, dict) else {}
+            blog_index = len(names) - 1
+    if blog is None or blog.get("enabled", True) is False:
+        return None
+    problems: list[Problem] = []
+    gen = next((i for i, n in enumerate(names) if n == "gen-files"), None)
+    if gen is None or gen > blog_index:
+        problems.append(
+            Problem(
+                "mkdocs.yml",
+                _plugin_line(node, blog_index),
+                "list the gen-files plugin before the blog plugin, so Daybook completes the notes "
+                "before the blog reads them",
+                code="mkdocs.plugin-order",
+            )
+        )
+    blog_dir = _norm(str(blog.get("blog_dir", "blog")))
+    post_dir = _norm(str(blog.get("post_dir", "{blog}/posts")).replace("{blog}", blog_dir))
+    authors = _norm(
+        str(blog.get("authors_file", "{blog}/.authors.yml")).replace("{blog}", blog_dir)
+    )
+    if post_dir == blog_dir or blog_dir.startswith(post_dir + "/") or post_dir == ".":
+        problems.append(
+            Problem(
+                "mkdocs.yml",
+                _plugin_line(node, blog_index),
+                f"the blog's post_dir ({post_dir}) must not contain its blog_dir ({blog_dir}): "
+                "the journal's index page would be read as a note",
+                code="mkdocs.blog-dirs",
+            )
+        )
+    docs = _norm(str(data.get("docs_dir") or "docs"))
+    return JournalLayout(root, docs, blog_dir, post_dir, authors, tuple(problems))
+
+
+def _plugin_line(node: yaml.Node | None, index: int) -> int:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if getattr(key, "value", None) == "plugins":
+                if isinstance(value, yaml.SequenceNode) and 0 <= index < len(value.value):
+                    return value.value[index].start_mark.line + 1
+                return key.start_mark.line + 1
+    return 1

@@ -1,0 +1,375 @@
+/* Daybook's runs table: Daybook's own code, no third-party library.
+ *
+ * An experiment page with more runs than `run_table.paged_above` holds only the first page of its
+ * table, and runs.json beside it holds every row (format: daybook/pages/runs_table.py). This
+ * script pages, sorts and filters all of them, fetching runs.json on the reader's first sort,
+ * filter or page turn, so opening the page costs no more than a small table.
+ *
+ * Everything in runs.json is untrusted (run names, users, params come from the tracking store):
+ * values are inserted as text (textContent), never as HTML, and a link is made only from a
+ * relative URL of the shape Daybook writes.
+ *
+ * Material's instant navigation re-runs scripts in the page content, so this may run many times
+ * in one window: each table is set up once (data-daybook-ready) and fetched data is cached.
+ */
+(function () {
+  "use strict";
+
+  var FIXED = 8; // id, label, depth, href, status, start (s), duration (ms), user
+  var SAFE_HREF = /^(?:\.\.\/|[A-Za-z0-9_~-])[A-Za-z0-9._~\/-]*$/;
+  var cache = (window.__daybookRunsCache = window.__daybookRunsCache || {});
+  var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
+
+  // --- formatting: the same rules as daybook.escape.format_number and pages.render --------------
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function when(s) {
+    if (s === null || s === undefined) return "\u2014";
+    var d = new Date(s * 1000);
+    return d.getUTCFullYear() + "-" + pad(d.getUTCMonth() + 1) + "-" + pad(d.getUTCDate()) +
+      " " + pad(d.getUTCHours()) + ":" + pad(d.getUTCMinutes()) + " UTC";
+  }
+
+  function duration(ms) {
+    if (ms === null || ms === undefined) return "\u2014";
+    var s = Math.floor(ms / 1000);
+    if (s < 60) return ms < 10000 ? (ms / 1000).toFixed(1) + " s" : s + " s";
+    var m = Math.floor(s / 60);
+    s = s % 60;
+    if (m < 60) return m + " min " + pad(s) + " s";
+    var h = Math.floor(m / 60);
+    m = m % 60;
+    if (h < 48) return h + " h " + pad(m) + " min";
+    return Math.floor(h / 24) + " d " + (h % 24) + " h";
+  }
+
+  function trimZeros(text) {
+    return text.indexOf(".") >= 0 ? text.replace(/0+$/, "").replace(/\.$/, "") : text;
+  }
+
+  function general(v, p) { // Python's "%.{p}g"
+    var parts = v.toExponential(p - 1).split("e");
+    var exp = parseInt(parts[1], 10);
+    if (exp < -4 || exp >= p) {
+      return trimZeros(parts[0]) + "e" + (exp < 0 ? "-" : "+") + pad(Math.abs(exp));
+    }
+    return trimZeros(v.toFixed(Math.max(0, p - 1 - exp)));
+  }
+
+  function num(v) {
+    if (v === null || v === undefined) return "\u2014";
+    if (v === "NaN") return "NaN";
+    if (v === "Infinity") return "\u221e";
+    if (v === "-Infinity") return "\u2212\u221e";
+    if (typeof v !== "number") return String(v);
+    if (v === 0) return "0";
+    var a = Math.abs(v);
+    if (a >= 1e6 || a < 1e-4) return general(v, 4);
+    if (Number.isInteger(v)) return String(v);
+    return a < 1 ? general(v, 4) : general(v, 6);
+  }
+
+  function metricKey(v) { // sort key; null sorts last in both directions
+    if (v === null || v === undefined || v === "NaN") return null;
+    if (v === "Infinity") return Infinity;
+    if (v === "-Infinity") return -Infinity;
+    return typeof v === "number" ? v : null;
+  }
+
+  function count(n) {
+    return n.toLocaleString("en-US");
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  // --- one table --------------------------------------------------------------------------------
+
+  function Table(root) {
+    this.root = root;
+    this.table = root.querySelector("table");
+    this.tbody = this.table && this.table.tBodies[0];
+    var head = this.table && this.table.tHead;
+    this.headers = head ? Array.prototype.slice.call(head.rows[0].cells) : [];
+    this.url = root.getAttribute("data-runs");
+    this.total = parseInt(root.getAttribute("data-total"), 10) || 0;
+    this.pageSize = parseInt(root.getAttribute("data-page-size"), 10) || 50;
+    this.data = null;
+    this.loading = null;
+    this.sortCol = -1;
+    this.sortDir = 1;
+    this.query = "";
+    this.page = 0;
+    this.order = null; // row indices after filter and sort
+  }
+
+  Table.prototype.setup = function () {
+    var self = this;
+    if (!this.tbody || !this.url) return;
+    var note = this.root.querySelector(".daybook-runs-note");
+    if (note) note.hidden = true;
+
+    var controls = el("div", "daybook-runs-controls");
+    this.input = el("input", "daybook-runs-filter");
+    this.input.type = "search";
+    this.input.placeholder = "Filter runs: name, id, status, user, params";
+    this.input.setAttribute("aria-label", "Filter runs");
+    this.status = el("span", "daybook-runs-status");
+    this.status.setAttribute("aria-live", "polite");
+    var pager = el("span", "daybook-runs-pager");
+    this.buttons = {};
+    [["first", "\u00ab First"], ["prev", "\u2039 Previous"], ["next", "Next \u203a"],
+      ["last", "Last \u00bb"]].forEach(function (b) {
+      var button = el("button", "daybook-runs-" + b[0], b[1]);
+      button.type = "button";
+      button.addEventListener("click", function () { self.turn(b[0]); });
+      self.buttons[b[0]] = button;
+      pager.appendChild(button);
+    });
+    this.pageLabel = el("span", "daybook-runs-page");
+    pager.insertBefore(this.pageLabel, this.buttons.next);
+    controls.appendChild(this.input);
+    controls.appendChild(pager);
+    controls.appendChild(this.status);
+
+    var timer = null;
+    this.input.addEventListener("focus", function () { self.load(); });
+    this.input.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { self.filter(self.input.value); }, 150);
+    });
+
+    this.headers.forEach(function (th, col) {
+      var button = el("button", "daybook-sort");
+      button.type = "button";
+      while (th.firstChild) button.appendChild(th.firstChild); // the page's own, escaped text
+      button.title = "Sort by this column";
+      button.addEventListener("click", function () { self.sort(col); });
+      th.appendChild(button);
+    });
+
+    // Material wraps tables in scroll containers: put the controls above the outermost one.
+    var anchor = this.table;
+    while (anchor.parentNode && anchor.parentNode !== this.root) anchor = anchor.parentNode;
+    this.root.insertBefore(controls, anchor);
+    this.update();
+  };
+
+  Table.prototype.load = function () {
+    var self = this;
+    if (this.data) return Promise.resolve(this.data);
+    if (!this.loading) {
+      var url = new URL(this.url, document.baseURI).href;
+      this.status.textContent = "Loading all " + count(this.total) + " runs\u2026";
+      if (!cache[url]) {
+        cache[url] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        }).then(function (doc) {
+          if (!doc || doc.format !== 1 || !Array.isArray(doc.rows)) {
+            throw new Error("not a Daybook runs.json (format 1)");
+          }
+          return doc;
+        });
+        cache[url].catch(function () { delete cache[url]; }); // a later try may succeed
+      }
+      this.loading = cache[url].then(function (doc) {
+        var columns = 5 + doc.params.length + doc.metrics.length;
+        if (columns !== self.headers.length) throw new Error("runs.json does not match the table");
+        self.data = doc;
+        self.prepare();
+        self.update(); // the same page, now drawn from runs.json (and linked by run id)
+        return doc;
+      }).catch(function (error) {
+        self.loading = null;
+        self.status.textContent = "Could not load all runs (" + error.message + "); " +
+          "showing the first " + count(self.tbody.rows.length) + ".";
+        throw error;
+      });
+    }
+    return this.loading;
+  };
+
+  Table.prototype.prepare = function () {
+    var doc = this.data;
+    var params = doc.params.length;
+    this.fields = [1, 4, 5, 6, 7];
+    this.kinds = ["text", "text", "number", "number", "text"];
+    for (var p = 0; p < params; p++) {
+      var field = FIXED + p;
+      var numeric = doc.rows.every(function (row) {
+        var v = String(row[field]);
+        return v === "" || (v.trim() !== "" && isFinite(Number(v)));
+      });
+      this.fields.push(field);
+      this.kinds.push(numeric ? "numeric-text" : "text");
+    }
+    for (var m = 0; m < doc.metrics.length; m++) {
+      this.fields.push(FIXED + params + m);
+      this.kinds.push("metric");
+    }
+    this.haystack = doc.rows.map(function (row) {
+      return [row[0], row[1], row[4], row[7]].concat(row.slice(FIXED, FIXED + params))
+        .join("\u0000").toLowerCase();
+    });
+  };
+
+  Table.prototype.filter = function (query) {
+    var self = this;
+    this.load().then(function () {
+      self.query = query.trim().toLowerCase();
+      self.page = 0;
+      self.order = null;
+      self.update();
+    }, function () {});
+  };
+
+  Table.prototype.sort = function (col) {
+    var self = this;
+    this.load().then(function () {
+      if (self.sortCol === col) {
+        self.sortDir = -self.sortDir;
+      } else {
+        self.sortCol = col;
+        self.sortDir = self.kinds[col] === "metric" ? -1 : 1; // metrics: highest first
+      }
+      self.page = 0;
+      self.order = null;
+      self.update();
+    }, function () {});
+  };
+
+  Table.prototype.turn = function (where) {
+    var self = this;
+    this.load().then(function () {
+      var pages = self.pages();
+      if (where === "first") self.page = 0;
+      else if (where === "prev") self.page = Math.max(0, self.page - 1);
+      else if (where === "next") self.page = Math.min(pages - 1, self.page + 1);
+      else if (where === "last") self.page = pages - 1;
+      self.update();
+    }, function () {});
+  };
+
+  Table.prototype.compute = function () {
+    var rows = this.data.rows;
+    var order = [];
+    var terms = this.query ? this.query.split(/\s+/) : [];
+    for (var i = 0; i < rows.length; i++) {
+      var hay = this.haystack[i];
+      var ok = true;
+      for (var t = 0; t < terms.length && ok; t++) ok = hay.indexOf(terms[t]) >= 0;
+      if (ok) order.push(i);
+    }
+    if (this.sortCol >= 0) {
+      var field = this.fields[this.sortCol];
+      var kind = this.kinds[this.sortCol];
+      var dir = this.sortDir;
+      var key = function (i) {
+        var v = rows[i][field];
+        if (kind === "metric") return metricKey(v);
+        if (kind === "number") return typeof v === "number" ? v : null;
+        if (v === "" || v === null || v === undefined) return null;
+        return kind === "numeric-text" ? Number(v) : String(v);
+      };
+      var keys = {};
+      order.forEach(function (i) { keys[i] = key(i); });
+      order.sort(function (a, b) {
+        var x = keys[a];
+        var y = keys[b];
+        if (x === null || y === null) return x === y ? a - b : (x === null ? 1 : -1);
+        var c = typeof x === "string" ? collator.compare(x, y) : (x < y ? -1 : x > y ? 1 : 0);
+        return c ? c * dir : a - b;
+      });
+    }
+    this.order = order;
+  };
+
+  Table.prototype.pages = function () {
+    var n = this.order ? this.order.length : this.total;
+    return Math.max(1, Math.ceil(n / this.pageSize));
+  };
+
+  Table.prototype.update = function () {
+    if (this.data && !this.order) this.compute();
+    var pages = this.pages();
+    this.page = Math.min(this.page, pages - 1);
+    var shown = this.order ? this.order.length : this.total;
+    var from = this.page * this.pageSize;
+    var to = Math.min(shown, from + this.pageSize);
+    if (this.data) this.render(from, to);
+    this.pageLabel.textContent = "Page " + count(this.page + 1) + " of " + count(pages);
+    this.buttons.first.disabled = this.buttons.prev.disabled = this.page === 0;
+    this.buttons.next.disabled = this.buttons.last.disabled = this.page >= pages - 1;
+    var text = shown ? "Runs " + count(from + 1) + "\u2013" + count(to) + " of " + count(shown)
+      : "No run matches";
+    if (shown !== this.total) text += " (filtered from " + count(this.total) + ")";
+    this.status.textContent = text;
+    var self = this;
+    this.headers.forEach(function (th, col) {
+      if (col === self.sortCol) {
+        th.setAttribute("aria-sort", self.sortDir > 0 ? "ascending" : "descending");
+      } else {
+        th.removeAttribute("aria-sort");
+      }
+    });
+  };
+
+  Table.prototype.render = function (from, to) {
+    var doc = this.data;
+    var params = doc.params.length;
+    var plain = this.sortCol < 0 && !this.query; // the page's own order: show nesting
+    var align = this.headers.map(function (th) { return th.style.textAlign; });
+    var body = document.createDocumentFragment();
+    for (var k = from; k < to; k++) {
+      var row = doc.rows[this.order[k]];
+      var tr = document.createElement("tr");
+      tr.setAttribute("data-run-id", String(row[0]));
+      var name = el("td");
+      var depth = typeof row[2] === "number" ? Math.min(row[2], 20) : 0;
+      if (depth && plain) name.appendChild(document.createTextNode("\u2003".repeat(depth)));
+      if (depth) name.appendChild(document.createTextNode("\u21b3 "));
+      var href = typeof row[3] === "string" && SAFE_HREF.test(row[3]) ? row[3] : "";
+      var label = href ? el("a", null, String(row[1])) : el("span", null, String(row[1]));
+      if (href) label.setAttribute("href", href);
+      label.title = String(row[0]);
+      name.appendChild(label);
+      var cells = [name, el("td", null, String(row[4])), el("td", null, when(row[5])),
+        el("td", null, duration(row[6])), el("td", null, String(row[7]))];
+      for (var p = 0; p < params; p++) cells.push(el("td", null, String(row[FIXED + p])));
+      for (var m = 0; m < doc.metrics.length; m++) {
+        cells.push(el("td", null, num(row[FIXED + params + m])));
+      }
+      cells.forEach(function (td, col) {
+        if (align[col]) td.style.textAlign = align[col];
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    }
+    if (to <= from) {
+      var none = el("td", null, "No run matches \u201c" + this.query + "\u201d.");
+      none.colSpan = this.headers.length;
+      var tr0 = document.createElement("tr");
+      tr0.appendChild(none);
+      body.appendChild(tr0);
+    }
+    this.tbody.replaceChildren(body);
+  };
+
+  function setupAll() {
+    var roots = document.querySelectorAll(".daybook-runs[data-runs]:not([data-daybook-ready])");
+    Array.prototype.forEach.call(roots, function (root) {
+      root.setAttribute("data-daybook-ready", "");
+      new Table(root).setup();
+    });
+  }
+
+  setupAll();
+})();

@@ -1,0 +1,251 @@
+"""The direct, read-only SQL reader of MLflow sqlite stores, checked against MLflow's own client
+on a real store."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from daybook.config import DaybookConfig, ExperimentFilter, RunPages
+from daybook.errors import SourceError
+from daybook.pull import pull
+from daybook.snapshot import Artifact, DatasetInput, Snapshot
+from daybook.sources.client import ClientReader
+from daybook.sources.mlflow import open_reader
+from daybook.sources.sqlite import KNOWN_REVISIONS, SqliteReader, connect_readonly, schema_revision
+from helpers import error_lines, fingerprint, run_cli, snapshot_data, stray_files
+from store_builder import HOSTILE_DESCRIPTION, StoreInfo
+
+EVERY_RUN = DaybookConfig(run_pages=RunPages(all=True))
+
+
+def run_of(snap: Snapshot, run_id: str):
+    return next(r for r in snap.runs if r.run_id == run_id)
+
+
+# --- which reader ---------------------------------------------------------------------------------
+
+
+def test_the_fixture_store_is_read_with_direct_sql(store: StoreInfo) -> None:
+    reader = open_reader(store.uri)
+    try:
+        assert isinstance(reader, SqliteReader)
+        assert schema_revision(reader.conn) in KNOWN_REVISIONS
+    finally:
+        reader.close()
+
+
+def test_the_connection_cannot_write(store: StoreInfo) -> None:
+    conn = connect_readonly(store.db_path)
+    try:
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            conn.execute("CREATE TABLE daybook_was_here (x)")
+    finally:
+        conn.close()
+
+
+# --- same answers as MLflow's client --------------------------------------------------------------
+
+
+def test_direct_sql_and_the_mlflow_client_give_the_same_snapshot(store: StoreInfo) -> None:
+    direct = pull(EVERY_RUN, store.uri)
+    client = pull(EVERY_RUN, store.uri, force_client=True)
+    assert len(direct.runs) == len(store.runs)
+    assert set(direct.histories) == {r.run_id for r in direct.runs if r.metrics}
+    a, b = snapshot_data(direct), snapshot_data(client)
+    for part in ("experiments", "runs", "models", "histories", "artifacts", "tracking_uri"):
+        assert a[part] == b[part], part
+
+
+def test_both_readers_return_the_same_records(store: StoreInfo) -> None:
+    direct, client = open_reader(store.uri), open_reader(store.uri, force_client=True)
+    try:
+        assert isinstance(client, ClientReader)
+        exps = sorted(direct.read_experiments(), key=lambda e: e.experiment_id)
+        assert exps == sorted(client.read_experiments(), key=lambda e: e.experiment_id)
+        ids = [e.experiment_id for e in exps]
+        runs_a = sorted(direct.read_runs(ids), key=lambda r: r.run_id)
+        runs_b = sorted(client.read_runs(ids), key=lambda r: r.run_id)
+        assert snapshot_data_of(runs_a) == snapshot_data_of(runs_b)
+        models_a = sorted(direct.read_models(), key=lambda m: m.name)
+        assert models_a == sorted(client.read_models(), key=lambda m: m.name)
+    finally:
+        direct.close()
+        client.close()
+
+
+def snapshot_data_of(runs: list) -> object:
+    return snapshot_data(Snapshot("", (), tuple(runs), ()))["runs"]
+
+
+# --- what is read ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("force_client", [False, True], ids=["sql", "client"])
+def test_runs_are_read_with_every_field(store: StoreInfo, force_client: bool) -> None:
+    snap = pull(EVERY_RUN, store.uri, force_client=force_client)
+    names = {e.name: e for e in snap.experiments}
+    assert set(names) == {"Default", "classifier", "regression", "My Model", "my-model"}
+    assert names["classifier"].description == "Digits classifier: *which* model wins?"
+
+    child = run_of(snap, store.runs["child0"])
+    assert child.name == "sweep-lr-0.1"
+    assert child.parent_id == store.runs["parent"]
+    assert child.params == {"learning_rate": "0.1", "max_depth": "3"}
+    assert child.metric("val_accuracy") == pytest.approx(0.91)
+    assert child.metrics["val_accuracy"].step == 2
+    assert (child.status, child.user, child.duration_ms) == ("FINISHED", "alice", 8 * 60_000)
+    [hist] = [h for h in snap.histories[child.run_id] if h.key == "val_accuracy"]
+    assert hist.steps == (0, 1, 2)
+    assert hist.values == pytest.approx((0.5, 0.7, 0.91))
+    assert (hist.minimum, hist.maximum) == (pytest.approx(0.5), pytest.approx(0.91))
+
+    hostile = run_of(snap, store.runs["hostile"])
+    assert hostile.description == HOSTILE_DESCRIPTION
+    assert hostile.git_commit == "0123456789abcdef0123456789abcdef01234567"
+    assert hostile.user == "<b>mallory</b>"
+
+    running = run_of(snap, store.runs["running"])
+    assert running.status == "RUNNING" and running.end_time is None
+    assert running.duration_ms is None
+
+    nan = run_of(snap, store.runs["nan"])
+    assert math.isnan(nan.metric("val_accuracy"))
+
+    reg = run_of(snap, store.runs["reg1"])
+    assert reg.datasets == (
+        DatasetInput("diabetes", "d1g35t1", "local", "/data/diabetes-v1.csv", "training"),
+    )
+
+
+@pytest.mark.parametrize("force_client", [False, True], ids=["sql", "client"])
+def test_models_are_read_with_aliases_and_versions(store: StoreInfo, force_client: bool) -> None:
+    snap = pull(DaybookConfig(), store.uri, force_client=force_client)
+    models = {m.name: m for m in snap.models}
+    assert set(models) == {"digits-clf", "empty-model"}
+    clf = models["digits-clf"]
+    assert clf.aliases == {"challenger": 3, "champion": 2}
+    assert [v.version for v in clf.versions] == [1, 2, 3]
+    assert [v.run_id for v in clf.versions] == [
+        store.runs["child0"],
+        store.runs["child1"],
+        store.runs["hostile"],
+    ]
+    assert clf.versions[1].source == f"runs:/{store.runs['child1']}/model"
+    assert clf.aliases_of(2) == ["champion"]
+    assert clf.description == "Digits classifier.\n\n<script>x</script>"
+    assert models["empty-model"].versions == ()
+
+
+def test_artifacts_are_listed_for_runs_with_a_page(store: StoreInfo) -> None:
+    snap = pull(EVERY_RUN, store.uri)
+    assert snap.artifacts[store.runs["child1"]] == (
+        Artifact("reports", True, None),
+        Artifact("reports/confusion.txt", False, len("confusion matrix\n")),
+    )
+    assert store.runs["child0"] not in snap.artifacts
+
+
+def test_excluded_experiments_and_their_runs_are_left_out(store: StoreInfo) -> None:
+    config = DaybookConfig(experiments=ExperimentFilter(exclude=["*odel", "Default"]))
+    snap = pull(config, store.uri)
+    assert [e.name for e in snap.experiments] == ["classifier", "regression"]
+    assert {r.experiment_id for r in snap.runs} == {
+        store.experiments["classifier"],
+        store.experiments["regression"],
+    }
+
+
+@pytest.mark.parametrize("force_client", [False, True], ids=["sql", "client"])
+def test_deleted_runs_experiments_and_versions_are_left_out(
+    deleted_store: StoreInfo, force_client: bool
+) -> None:
+    snap = pull(EVERY_RUN, deleted_store.uri, force_client=force_client)
+    assert [e.name for e in snap.experiments] == ["Default", "kept-exp"]
+    assert [r.run_id for r in snap.runs] == [deleted_store.runs["kept-run"]]
+    assert set(snap.histories) == {deleted_store.runs["kept-run"]}
+    [model] = snap.models
+    assert model.name == "m"
+    assert [v.version for v in model.versions] == [1]
+    assert model.aliases == {"prod": 1}
+
+
+# --- reading changes nothing ----------------------------------------------------------------------
+
+
+def test_reading_and_building_leave_the_store_untouched(
+    store: StoreInfo, store_before: dict, built_site, workdir: Path
+) -> None:
+    pull(EVERY_RUN, store.uri)
+    pull(EVERY_RUN, store.uri, force_client=True)
+    assert fingerprint(store.db_path.parent) == store_before
+    assert stray_files(workdir, built_site.root) == []
+
+
+def test_a_build_leaves_only_the_built_site_in_the_site_folder(built_site) -> None:
+    assert sorted(p.name for p in built_site.root.iterdir()) == [
+        ".gitignore",
+        "daybook.yml",
+        "docs",
+        "gen_pages.py",
+        "mkdocs.yml",
+        "site",
+        "templates",
+    ]
+    assert sorted(p.name for p in (built_site.root / "docs").iterdir()) == ["about.md"]
+
+
+# --- what is not an MLflow store ------------------------------------------------------------------
+
+
+def test_a_missing_database_names_the_uri_and_suggests_the_demo(tmp_path: Path) -> None:
+    uri = f"sqlite:///{tmp_path / 'nope' / 'mlflow.db'}"
+    with pytest.raises(SourceError) as info:
+        open_reader(uri)
+    message = str(info.value)
+    assert message.startswith(f"{uri}: no MLflow database at {tmp_path / 'nope' / 'mlflow.db'}")
+    assert "daybook demo" in message
+    assert not (tmp_path / "nope").exists()
+
+
+def test_the_cli_reports_a_missing_database_in_one_line(tmp_path: Path, workdir: Path) -> None:
+    result = run_cli(
+        "generate",
+        "-q",
+        "--tracking-uri",
+        "sqlite:///missing.db",
+        "--out",
+        tmp_path / "out",
+        "-C",
+        tmp_path,
+    )
+    assert result.returncode == 1
+    [line] = error_lines(result)
+    assert line.startswith(f"Error: sqlite:///{workdir / 'missing.db'}: no MLflow database")
+    assert "Traceback" not in result.stderr
+    assert not (workdir / "missing.db").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_sqlite_file_that_is_not_mlflow_is_refused(tmp_path: Path) -> None:
+    db = tmp_path / "other.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE notes (body TEXT)")
+    conn.close()
+    before = fingerprint(tmp_path)
+    with pytest.raises(SourceError, match="is not an MLflow tracking database") as info:
+        open_reader(f"sqlite:///{db}")
+    assert str(info.value).startswith(f"sqlite:///{db}: ")
+    assert fingerprint(tmp_path) == before
+
+
+@pytest.mark.parametrize("content", [b"site_name: not a database\n" * 40, b""])
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "mlflow.db"
+    path.write_bytes(content)
+    with pytest.raises(SourceError, match=r"not an MLflow|cannot open as an MLflow database"):
+        open_reader(f"sqlite:///{path}")
+    assert path.read_bytes() == content
