@@ -6,8 +6,9 @@ Chromium with an empty cache, served on 127.0.0.1. Prints a Markdown table.
 
 Per repeat (a fresh browser profile each time, so nothing is cached):
 
-    first row      the first row of the page's "All runs" table is in the DOM / painted (the next
-                   animation frame), in ms since navigation start
+    first row      the first row of the page's "All runs" table is in the DOM, painted (the next
+                   animation frame) and visible (not before the first contentful paint), in ms
+                   since navigation start
     FCP, load      first contentful paint and the load event
     bytes          everything the page transferred until the network is idle (HTML, CSS, JS,
                    search index, fonts if any), as Chromium's DevTools counted it on the wire
@@ -144,6 +145,8 @@ def measure(url: str) -> dict[str, Any]:
         result: dict[str, Any] = {
             "row_dom": probe["row"],
             "row_paint": probe["paint"],
+            # Nothing shows before the first contentful paint, whatever the frame callback says.
+            "row_visible": max(probe["paint"], timing["fcp"] or 0),
             "fcp": timing["fcp"],
             "dcl": timing["dcl"],
             "load": timing["load"],
@@ -231,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"measuring {url} ({os.cpu_count()} cores)")
         for i in range(args.repeat):
             results.append(measure(url))
-            log(f"  run {i + 1}: first row {results[-1]['row_paint']:.0f} ms")
+            log(f"  run {i + 1}: first row visible {results[-1]['row_visible']:.0f} ms")
     _report(page, html, data, results, gzip=not args.no_gzip)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
@@ -256,7 +259,8 @@ def _report(page: str, html: Path, data: Path, results: list[dict[str, Any]], gz
     if data.exists():
         print(f"| runs.json on disk | {data.stat().st_size / 1e6:.2f} MB | on demand |")
     print(f"| first run row in the DOM | {med('row_dom'):.0f} ms | |")
-    print(f"| first run row painted | {med('row_paint'):.0f} ms | ≤ 1000 ms |")
+    print(f"| first run row painted (next frame) | {med('row_paint'):.0f} ms | |")
+    print(f"| first run row visible (≥ FCP) | {med('row_visible'):.0f} ms | ≤ 1000 ms |")
     print(f"| first contentful paint | {med('fcp'):.0f} ms | |")
     print(f"| load event | {med('load'):.0f} ms | |")
     print(f"| transferred on open | {med('bytes') / 1e6:.3f} MB ({results[0]['requests']} "

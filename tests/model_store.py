@@ -112,7 +112,10 @@ def build_model_store(root: Path) -> ModelStore:
         model.fit(train.drop(columns="target"), train["target"])  # type: ignore[attr-defined]
         sample = val.drop(columns="target").head(5)
         with _global_uri(uri), mlflow.start_run(run_id=rid):
-            for df, name, context in ((train, "train.csv", "training"), (val, "val.csv", "validation")):
+            for df, name, context in (
+                (train, "train.csv", "training"),
+                (val, "val.csv", "validation"),
+            ):
                 ds = mlflow.data.from_pandas(
                     df, source=str(root / "data" / name), name=f"churn-{context}", targets="target"
                 )

@@ -65,8 +65,12 @@ def test_bad_lines_are_skipped_and_reported_at_their_line(tmp_path: Path) -> Non
     path.write_text("\n".join(lines) + "\n")
     events, problems = read_history(path, "history/aliases.jsonl")
     assert events == (E1, E2)
-    assert [(p.line, p.level) for p in problems] == [(2, "error"), (3, "error"), (4, "error"),
-                                                     (7, "error")]  # fmt: skip
+    assert [(p.line, p.level) for p in problems] == [
+        (2, "error"),
+        (3, "error"),
+        (4, "error"),
+        (7, "error"),
+    ]
     assert str(problems[0]).startswith("history/aliases.jsonl:2: not a JSON object")
     assert "missing from, to, event" in problems[2].message
 

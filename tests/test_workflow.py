@@ -112,7 +112,9 @@ def test_main_and_nightly_pull_build_commit_and_deploy(workflow: dict[str, Any])
 
 
 def test_alias_history_is_committed_from_the_configured_path(workflow: dict[str, Any]) -> None:
-    step = next(s for s in workflow["jobs"]["publish"]["steps"] if "alias history" in s.get("name", ""))
+    step = next(
+        s for s in workflow["jobs"]["publish"]["steps"] if "alias history" in s.get("name", "")
+    )
     assert "models.alias_history" in step["run"] and "git push" in step["run"]
     assert "[skip ci]" in step["run"]  # the commit does not start the workflow again
     assert DaybookConfig().models.alias_history  # the setting the step reads exists
@@ -126,7 +128,7 @@ def test_secrets_come_from_repository_secrets(workflow: dict[str, Any]) -> None:
         "MLFLOW_TRACKING_PASSWORD",
         "MLFLOW_TRACKING_TOKEN",
     ):
-        assert env[name] == "${{ secrets.%s }}" % name
+        assert env[name] == "${{ secrets." + name + " }}"
     text = WORKFLOW.read_text(encoding="utf-8")
     assert not re.search(r"(?i)(password|token)\s*[:=]\s*['\"]?[A-Za-z0-9]{8,}", text)
     assert workflow["permissions"] == {"contents": "read"}  # jobs widen only what they need

@@ -8,15 +8,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from daybook.analysis.journal import journal_problems
+from daybook.analysis.monitors import STATUS_ORDER, MonitorReport, evaluate_monitors
 from daybook.analysis.references import resolve_journal
 from daybook.catalog import read_catalog, store_exists
-from daybook.config import DaybookConfig, load_config, resolve_tracking_uri
+from daybook.config import (
+    CONFIG_NAME,
+    DaybookConfig,
+    config_line,
+    key_line,
+    load_config,
+    resolve_tracking_uri,
+)
 from daybook.errors import ConfigError, DaybookError
 from daybook.redact import strip_credentials
 from daybook.snapshot import Journal, Problem
@@ -131,7 +140,84 @@ def check_cards(ctx: CheckContext) -> list[Problem]:
     return card_problems(site, snapshot)
 
 
-CHECKS: list[Check] = [check_config, check_journal, check_references, check_cards]
+def check_monitors(ctx: CheckContext) -> list[Problem]:
+    """Monitors name a model, alias, version, experiment, metric and baseline run that the
+    store has (their syntax is checked with the rest of daybook.yml)."""
+    if not ctx.config.monitors or not ctx.use_store:
+        return []
+    gate = evaluate_site_monitors(ctx.root, ctx.tracking_uri, ctx.config)
+    if gate.report is None:
+        line = key_line(ctx.root, ("monitors",)) or 1
+        return [Problem(CONFIG_NAME, line, f"monitors were not checked: {gate.error}", "warning",
+                        "monitor.store")]  # fmt: skip
+    return [
+        Problem(CONFIG_NAME, key_line(ctx.root, p.loc) or 1, f"{p.key}: {p.message}", "error",
+                "monitor.config")
+        for p in gate.report.problems
+    ]  # fmt: skip
+
+
+@dataclass
+class MonitorGate:
+    """The monitors of a site, evaluated against its store (`daybook check --monitors`)."""
+
+    report: MonitorReport | None  # None: they could not be evaluated
+    error: str = ""  # why not
+
+    @property
+    def failing(self) -> bool:
+        return self.report is None or bool(self.report.failing)
+
+
+def evaluate_site_monitors(
+    root: Path, tracking_uri: str | None = None, config: DaybookConfig | None = None
+) -> MonitorGate:
+    """Read the store's runs and registry (no histories) and evaluate every monitor."""
+    try:
+        config = config or load_config(root)
+    except ConfigError as exc:
+        return MonitorGate(None, str(exc))
+    uri = resolve_tracking_uri(config, root, tracking_uri)
+    if not store_exists(uri):
+        return MonitorGate(None, f"no MLflow store at {strip_credentials(uri)}")
+    try:
+        snapshot = read_catalog(config, uri)
+    except DaybookError as exc:
+        return MonitorGate(None, f"cannot read the tracking store: {exc}")
+    return MonitorGate(evaluate_monitors(config, snapshot))
+
+
+def format_monitors(gate: MonitorGate, root: Path) -> str:
+    """One line per monitor, worst first: `FAIL name: summary` (and where a config problem is)."""
+    if gate.report is None:
+        return f"monitors: not evaluated: {gate.error}\n"
+    lines = []
+    order = {s: i for i, s in enumerate(STATUS_ORDER)}
+    for r in sorted(gate.report.results, key=lambda r: (order[r.status], r.index)):
+        if r.problems:
+            p = r.problems[0]
+            lines.append(f"{r.status.upper():5} {r.monitor.name}: "
+                         f"{config_line(root, p.loc)}: {p.key}: {p.message}")  # fmt: skip
+        else:
+            lines.append(f"{r.status.upper():5} {r.monitor.name}: {r.summary}")
+    counts = ", ".join(f"{n} {s}" for s, n in gate.report.counts()) or "none configured"
+    return "\n".join([*lines, f"monitors: {counts}"]) + "\n"
+
+
+def monitors_json(gate: MonitorGate) -> list[dict[str, object]] | dict[str, str]:
+    if gate.report is None:
+        return {"error": gate.error}
+    return [
+        {"name": r.monitor.name, "status": r.status, "summary": r.summary,
+         "model": r.model, "version": r.version, "metric": r.monitor.metric,
+         "value": r.latest.value if r.latest and math.isfinite(r.latest.value) else None,
+         "run_id": r.latest.run.run_id if r.latest else None,
+         "problems": [{"key": p.key, "message": p.message} for p in r.problems]}
+        for r in gate.report.results
+    ]  # fmt: skip
+
+
+CHECKS: list[Check] = [check_config, check_journal, check_references, check_cards, check_monitors]
 
 
 def run_check(

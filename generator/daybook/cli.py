@@ -6,6 +6,7 @@ No logic lives here that a test would have to reach through the CLI.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import os
 import sys
@@ -129,7 +130,9 @@ def demo(directory: Path, notes_site: Path | None, no_notes: bool, quiet: bool) 
     In a site (`daybook init site && cd site && daybook demo`) it also writes a week of journal
     notes about those runs into the site's docs/notes/ (daily notes, a model review meeting with
     decisions and action items, a decision record, a postmortem), plus the authors file and
-    avatars. Notes that exist are never overwritten.
+    avatars. Notes that exist are never overwritten. A new demo store also gets a hand-written
+    card for cancer-detector (docs/models/, some sections left to fill in) and the alias history
+    of its story (history/aliases.jsonl), unless those files exist.
     """
     from daybook.demo import DemoError, create_demo_store
 
@@ -150,6 +153,10 @@ def demo(directory: Path, notes_site: Path | None, no_notes: bool, quiet: bool) 
 
         for path in write_demo_models(site, store, now_ms):
             progress(f"wrote {_shown(path)}")
+        from daybook.demo_settings import write_demo_settings
+
+        for key in write_demo_settings(site):
+            progress(f"added the demo's {key} to {_shown(site / 'daybook.yml')}")
     if no_notes:
         return
     if not (site / "mkdocs.yml").is_file():
@@ -218,8 +225,9 @@ def generate(
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
     generated = generate(site, progress, offline=offline, full=full, since=since)
-    for problem in generated.problems:
-        click.echo(f"{problem.level}: {problem}", err=True)
+    for problem in generated.problems:  # what a build would warn about (-q: errors only)
+        if problem.level == "error" or not quiet:
+            click.echo(f"{problem.level}: {problem}", err=True)
     docs = site.docs_dir if with_docs else None
     count = write_pages(generated.pages, out_dir, docs, generated.replaced)
     progress(f"wrote {count} pages to {out_dir}" + (f" over a copy of {docs}" if docs else ""))
@@ -254,13 +262,14 @@ def build(
     A successful build is recorded in .daybook/state.json: the next build's morning review
     starts from it (unless --since says otherwise).
     """
-    from daybook.mkdocs_runner import build_site
+    from daybook.mkdocs_runner import build_site, config_file
     from daybook.site import generate, load_site, precompute
     from daybook.state import record_build
 
     _modes(offline, full)
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
+    config_file(site.root)  # no mkdocs.yml: say so before reading the store
     started = int(time.time() * 1000)
     generated = generate(site, progress, offline=offline, full=full, since=since, now_ms=started)
     precompute(site, generated)  # the gen-files script logs its problems as build warnings
@@ -401,20 +410,49 @@ def note(
     is_flag=True,
     help="Skip the checks that read the tracking store (whether references in notes resolve).",
 )
-def check(site_root: Path, tracking_uri: str | None, fmt: str, no_store: bool) -> None:
+@click.option(
+    "--monitors",
+    is_flag=True,
+    help="Also evaluate the monitors of daybook.yml against the store, one line each; exit 1 "
+    "when any fails (or names something the store does not have): a CI gate.",
+)
+def check(
+    site_root: Path, tracking_uri: str | None, fmt: str, no_store: bool, monitors: bool
+) -> None:
     """Check what people wrote in the site, for CI and pre-commit: notes' front matter, dates,
     authors, references to runs and models, secret-looking strings, one daily note per author
-    and day; daybook.yml and mkdocs.yml. Exits 1 when there is an error.
+    and day; model cards (metadata, Hub rules, staleness) and the alias history; daybook.yml
+    (monitors naming what the store has) and mkdocs.yml. Exits 1 when there is an error.
     """
-    from daybook.check import format_json, format_text, run_check
+    from daybook.check import (
+        evaluate_site_monitors,
+        format_json,
+        format_monitors,
+        format_text,
+        monitors_json,
+        run_check,
+    )
 
+    if monitors and no_store:
+        raise click.UsageError("--monitors reads the store; it cannot go with --no-store")
     problems = run_check(site_root, tracking_uri, use_store=not no_store)
-    click.echo(format_json(problems) if fmt == "json" else format_text(problems), nl=False)
+    gate = evaluate_site_monitors(site_root.resolve(), tracking_uri) if monitors else None
+    if fmt == "json":
+        text = format_json(problems)
+        if gate is not None:
+            data = json.loads(text)
+            data["monitors"] = monitors_json(gate)
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        click.echo(text, nl=False)
+    else:
+        click.echo(format_text(problems), nl=False)
+        if gate is not None:
+            click.echo(format_monitors(gate, site_root.resolve()), nl=False)
     errors = sum(p.level == "error" for p in problems)
     if fmt == "text":
         warnings = len(problems) - errors
         click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
-    if errors:
+    if errors or (gate is not None and gate.failing):
         sys.exit(1)
 
 

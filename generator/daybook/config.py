@@ -69,9 +69,10 @@ class RunTable(_Strict):
     params: int = Field(default=4, ge=0, le=20)  # key params shown as columns
     metrics: int = Field(default=4, ge=0, le=20)  # key metrics shown as columns
     # Above this many runs the page holds only the first `page_size` rows and a small script pages,
-    # sorts and filters all of them from runs.json beside the page: a 20,000-row HTML table
-    # would weigh megabytes and freeze the browser.
-    paged_above: int = Field(default=500, ge=0)
+    # sorts and filters all of them from runs.json beside the page. A row costs ~370 bytes of
+    # HTML (4 params, 4 metrics): 100 rows keep a page near the 60 KB budget, 20,000 would weigh
+    # 7 MB and freeze the browser.
+    paged_above: int = Field(default=100, ge=0)
     page_size: int = Field(default=50, ge=5, le=1000)
 
 
@@ -306,15 +307,20 @@ def load_config(site_dir: Path) -> DaybookConfig:
         raise ConfigError(f"{path}:{line}: {key}: {msg}{more}") from None
 
 
-def config_line(site_dir: Path, loc: tuple[Any, ...]) -> str:
-    """`daybook.yml:LINE` of a key (as deep as the file has it), for problems found after
+def key_line(site_dir: Path, loc: tuple[Any, ...]) -> int | None:
+    """The line of a key in daybook.yml (as deep as the file has it), for problems found after
     loading, such as a monitor naming a model the store does not have."""
     path = site_dir / CONFIG_NAME
     try:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return CONFIG_NAME
-    line = _line_of(node, loc)
+        return None
+    return _line_of(node, loc)
+
+
+def config_line(site_dir: Path, loc: tuple[Any, ...]) -> str:
+    """`daybook.yml:LINE` of a key, as pages and messages show it."""
+    line = key_line(site_dir, loc)
     return f"{CONFIG_NAME}:{line}" if line else CONFIG_NAME
 
 
@@ -339,8 +345,9 @@ def resolve_tracking_uri(config: DaybookConfig, site_dir: Path, override: str | 
 def _absolute_sqlite(uri: str, base: Path) -> str:
     m = _SQLITE_PREFIX.match(uri)
     if not m:
-        if "://" not in uri and ":" not in uri.split("/")[0]:
-            # A bare path is a local store, as MLflow reads it: make it absolute.
+        if "://" not in uri and ":" not in uri.split("/")[0] and ("/" in uri or "." in uri):
+            # A bare path is a local store, as MLflow reads it: make it absolute. (A bare word
+            # such as `databricks` is left alone, so the error names it as given.)
             return str((base / uri).resolve())
         return uri
     rest = uri[m.end() :]

@@ -4,8 +4,8 @@ Daybook needs something to render before a team points it at its own tracking se
 a hand-written fixture would drift from what MLflow actually stores.  So the demo trains
 small scikit-learn models on datasets that ship with scikit-learn and records them through
 the ordinary MLflow APIs, exactly as a small team's training scripts would: parent/child
-sweeps, metric histories, a failed run, dataset inputs, logged and registered models,
-aliases that move, and a daily monitoring job whose last two evaluations degrade.
+sweeps, metric histories, a failed run and a killed one, dataset inputs, logged and
+registered models, aliases that move, and a daily monitoring job whose last two evaluations degrade.
 
 Everything is seeded, and all timestamps are relative to ``now_ms``, so two builds differ
 only in run/model ids and absolute times.
@@ -717,6 +717,33 @@ class _Builder:
             "Quick check: does **standardizing** the pixels plus stronger regularization "
             "(`C=0.1`) close the gap to the GBM sweep?",
         )
+
+        # A run stopped by hand in the last 24 hours: deep trees were far too slow. It logged
+        # the first stages of its history before it was killed.
+        self.progress(f"{EXP_DIGITS}: recording a killed run")
+        spec = _RunSpec(
+            "gbm-lr0.5-d6",
+            "alice",
+            self.ago(6),
+            "digits/sweep.py",
+            "digits-deep",
+            note="Deeper trees (`max_depth=6`) at a high learning rate. **Killed** after five "
+            "stages: each tree took minutes, and `val_accuracy` was not moving.",
+        )
+        deep = {"learning_rate": 0.5, "max_depth": 6, "n_estimators": 200, "subsample": 0.8}
+        run_id = self.start(exp_id, spec, {**common, "model": "gradient_boosting", **deep})
+        partial = GradientBoostingClassifier(
+            n_estimators=5, learning_rate=0.5, max_depth=6, subsample=0.8, random_state=_SEED
+        ).fit(x_tr, y_tr)
+        points = []
+        for stage, (pred, loss) in enumerate(
+            zip(partial.staged_predict(x_va), partial.train_score_, strict=True), start=1
+        ):
+            ts = spec.start_ms + stage * 40_000
+            points.append(("val_accuracy", accuracy_score(y_va, pred), ts, stage))
+            points.append(("train_loss", float(loss), ts, stage))
+        self.metrics(run_id, points)
+        self.finish(run_id, spec.start_ms + 215_000, status="KILLED")
 
     # ---- experiment 2: breast cancer -----------------------------------------------------------
 

@@ -132,5 +132,5 @@ bob, chen
 
 ## Model Card Contact
 
-#health-ml on chat
+The `#health-ml` channel on chat
 """

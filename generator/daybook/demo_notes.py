@@ -279,9 +279,9 @@ class _Story:
             "## Action items\n\n"
             f"- [x] @bob move models:/{MODEL_CANCER}@champion to v{v2.version}\n"
             "- [ ] @bob rotate the S3 access key that was logged as a run parameter\n"
-            "- [ ] @chen try gradient boosting for the diabetes model, logging `val_rmse` per "
+            "- [x] @chen try gradient boosting for the diabetes model, logging `val_rmse` per "
             "stage\n"
-            "- [ ] @alice standardise the digits pixels and re-run the linear baseline\n"
+            "- [x] @alice standardise the digits pixels and re-run the linear baseline\n"
             "- [ ] write the shadow-evaluation checklist\n"
         )
 
@@ -302,8 +302,8 @@ class _Story:
             f"depth-2 trees, {self.ref(gbr)}, reaches {_n(gbr.metric('val_rmse'))} on the same "
             "split, and its per-stage curve shows no overfitting.\n\n"
             "## Decisions\n\n"
-            f"- Point models:/{MODEL_DIABETES}@champion at v{champion}, the gradient-boosting "
-            f"model from {self.ref(gbr)}.\n"
+            f"- Serve models:/{MODEL_DIABETES}/{champion}, the gradient-boosting model from "
+            f"{self.ref(gbr)}: the `champion` alias moves to it.\n"
             "- Keep the ridge model registered as the fallback; roll back by moving the alias.\n\n"
             "## Consequences\n\n"
             "- Predictions are no longer a linear function of the features: explanations need "
@@ -391,7 +391,7 @@ class _Story:
         day = _day(last.start_time)
         challenger = cancer.aliases.get("challenger")
         hold = (
-            f"- Do not promote models:/{MODEL_CANCER}@challenger (v{challenger}) until the "
+            f"- Do not promote models:/{MODEL_CANCER}@challenger until the "
             "inputs are fixed: it was never evaluated on the drifted data.\n"
             if challenger
             else ""

@@ -7,7 +7,7 @@ from pathlib import Path
 from daybook.errors import DaybookError
 
 
-def _config_file(root: Path) -> Path:
+def config_file(root: Path) -> Path:
     path = root / "mkdocs.yml"
     if not path.is_file():
         raise DaybookError(f"{path}: not found; run `daybook init {root}` to create a site")
@@ -23,7 +23,7 @@ def build_site(root: Path, *, site_dir: Path | None = None, strict: bool = False
     if site_dir is not None:
         overrides["site_dir"] = str(site_dir.resolve())
     try:
-        config = load_config(config_file=str(_config_file(root)), **overrides)
+        config = load_config(config_file=str(config_file(root)), **overrides)
         config.plugins.on_startup(command="build", dirty=False)
         try:
             build(config)
@@ -39,6 +39,6 @@ def serve_site(root: Path, dev_addr: str) -> None:
     from mkdocs.exceptions import MkDocsException
 
     try:
-        serve(config_file=str(_config_file(root)), dev_addr=dev_addr, livereload=True)
+        serve(config_file=str(config_file(root)), dev_addr=dev_addr, livereload=True)
     except MkDocsException as exc:
         raise DaybookError(f"mkdocs: {exc}") from None

@@ -225,7 +225,7 @@ def digest_sections(d: Digest, limit: int) -> list[tuple[str, list[Markup]]]:
                 format_number(b.previous_value), _run_uri(b.previous)
             )
         lines.append(
-            Markup("{} is the best of {} by {}: {}{}").format(
+            Markup("{} is the new best of {} by {}: {}{}").format(
                 _run_uri(b.run),
                 _exp_uri(b.experiment),
                 _name(b.primary.metric),

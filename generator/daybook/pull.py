@@ -31,7 +31,14 @@ from daybook.snapshot_store import (
     run_to_dict,
     save,
 )
-from daybook.sources.mlflow import Reader, list_artifacts, open_reader, read_histories
+from daybook.sources.mlflow import (
+    IndexedReader,
+    Reader,
+    SearchingReader,
+    list_artifacts,
+    open_reader,
+    read_histories,
+)
 from daybook.sources.model_files import absent_runs, read_model_files, wanted_versions
 
 Progress = Callable[[str], None]
@@ -368,9 +375,8 @@ def _changed_runs(
     exp_ids = [e.experiment_id for e in experiments]
     wanted_exps = set(exp_ids)
     prev = {r.run_id: r for r in base.snapshot.runs if r.experiment_id in wanted_exps}
-    index_of = getattr(reader, "read_run_index", None)
-    if index_of is not None:
-        index: dict[str, tuple[str, int | None]] = index_of(exp_ids)
+    if isinstance(reader, IndexedReader):
+        index = reader.read_run_index(exp_ids)
         ids = [
             rid
             for rid, (status, end) in index.items()
@@ -379,20 +385,22 @@ def _changed_runs(
             or p.end_time != end
             or p.status in LIVE
         ]
-        fetched = [masker.run(r) for r in reader.read_runs_by_id(ids, exp_ids)]  # type: ignore[attr-defined]
+        fetched = [masker.run(r) for r in reader.read_runs_by_id(ids, exp_ids)]
         refetched = set(ids)
         runs = {rid: prev[rid] for rid in index if rid in prev and rid not in refetched}
         runs.update((r.run_id, r) for r in fetched)
         return list(runs.values()), len(fetched)
+    if not isinstance(reader, SearchingReader):
+        raise TypeError(f"{type(reader).__name__} can neither index nor search runs")
     since = base.pulled_at - SEARCH_MARGIN_MS
     seen_exps = {e.experiment_id for e in base.snapshot.experiments}
-    found = {r.run_id: r for r in reader.read_changed_runs(exp_ids, since)}  # type: ignore[attr-defined]
+    found = {r.run_id: r for r in reader.read_changed_runs(exp_ids, since)}
     new_exps = [e for e in exp_ids if e not in seen_exps]  # new, or restored from deletion
     if new_exps:
         found.update((r.run_id, r) for r in reader.read_runs(new_exps))
     live = sorted(rid for rid, r in prev.items() if r.status in LIVE and rid not in found)
-    found.update((r.run_id, r) for r in reader.read_runs_by_id(live, exp_ids))  # type: ignore[attr-defined]
-    gone = reader.read_deleted_run_ids(exp_ids)  # type: ignore[attr-defined]
+    found.update((r.run_id, r) for r in reader.read_runs_by_id(live, exp_ids))
+    gone = reader.read_deleted_run_ids(exp_ids)
     gone.update(rid for rid in live if rid not in found)  # neither active nor deleted: purged
     runs = {rid: r for rid, r in prev.items() if rid not in gone}
     runs.update((rid, masker.run(r)) for rid, r in found.items() if rid not in gone)

@@ -18,24 +18,45 @@ DEFAULT_PATTERNS: tuple[str, ...] = (
     "access_key",
     "private_key",
     "credential",
+    "credentials",
 )
+
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", text).lower()) if w]
+
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 class Redactor:
-    """Decides which keys are secret: a pattern matches as a case-insensitive substring, or as a
-    glob when it contains `*`, `?` or `[`."""
+    """Decides which keys are secret.
+
+    A plain pattern matches whole words of the key (split at `_`, `-`, `.`, spaces and camelCase),
+    or the end of one word: `token` masks `auth_token`, `githubToken` and `hf_token`, but not
+    `tokenizer` or `max_tokens`, which ML runs log all the time. A pattern with `*`, `?` or `[`
+    is a glob over the whole lowercased key.
+    """
 
     def __init__(self, patterns: Sequence[str] = DEFAULT_PATTERNS) -> None:
-        self._subs = tuple(p.lower() for p in patterns if not any(c in p for c in "*?["))
+        plain = [p for p in patterns if not any(c in p for c in "*?[")]
+        self._words = tuple(tuple(_words(p)) for p in plain if _words(p))
         self._globs = tuple(p.lower() for p in patterns if any(c in p for c in "*?["))
 
     def is_secret(self, key: str) -> bool:
+        words = _words(key)
+        for pw in self._words:
+            n = len(pw)
+            joined = "".join(pw)
+            for i, w in enumerate(words):
+                if w.endswith(joined):  # githubtoken, openaiapikey
+                    return True
+                if w.endswith(pw[0]) and words[i + 1 : i + n] == list(pw[1:]):  # api_key
+                    return True
         k = key.lower()
-        return any(s in k for s in self._subs) or any(
-            fnmatch.fnmatchcase(k, g) for g in self._globs
-        )
+        return any(fnmatch.fnmatchcase(k, g) for g in self._globs)
 
     def mask(self, items: Mapping[str, str]) -> dict[str, str]:
         return {k: (MASK if self.is_secret(k) else v) for k, v in items.items()}

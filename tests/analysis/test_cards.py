@@ -109,9 +109,15 @@ def test_hugging_faces_own_empty_template_needs_input_everywhere() -> None:
     text = str(ModelCard.from_template(ModelCardData(), model_id="m"))
     card = parse_card(text, "docs/models/m.md", "m")
     merged = merge_card(
-        registered(version(1)), version(1), "the newest version", repo_card=card, run=None,
-        run_state="", experiment=None, files=None,
-    )  # fmt: skip
+        registered(version(1)),
+        version(1),
+        "the newest version",
+        repo_card=card,
+        run=None,
+        run_state="",
+        experiment=None,
+        files=None,
+    )
     status = {s.key: s.status for s in merged.sections if s.key}
     assert status == {
         "model-details": "generated",  # the registry knows the version
@@ -129,9 +135,15 @@ def test_a_merged_card_combines_written_and_generated_sections() -> None:
     card = parse_card(text, "docs/models/m.md", "m")
     v = version(1)
     merged = merge_card(
-        registered(v, aliases={"champion": 1}), v, "alias champion", repo_card=card, run=RUN,
-        run_state="", experiment=None, files=None,
-    )  # fmt: skip
+        registered(v, aliases={"champion": 1}),
+        v,
+        "alias champion",
+        repo_card=card,
+        run=RUN,
+        run_state="",
+        experiment=None,
+        files=None,
+    )
     by_key = {s.key: s for s in merged.sections}
     assert by_key["uses"].status == "written"
     assert by_key["training-details"].status == "written + generated"
@@ -154,9 +166,15 @@ def test_a_card_logged_with_the_run_is_used_when_the_repo_has_none() -> None:
     files = ModelFiles("m", 1, card=logged)
     v = version(1)
     merged = merge_card(
-        registered(v), v, "the newest version", repo_card=None, run=RUN, run_state="",
-        experiment=None, files=files,
-    )  # fmt: skip
+        registered(v),
+        v,
+        "the newest version",
+        repo_card=None,
+        run=RUN,
+        run_state="",
+        experiment=None,
+        files=files,
+    )
     assert merged.card_kind == "artifact"
     assert merged.updated == RUN.end_time  # its age is the run's
     assert merged.section("uses").written
@@ -179,9 +197,15 @@ def test_a_card_is_stale_when_a_newer_version_was_registered_on_a_later_day() ->
 def test_a_hand_written_card_for_a_model_with_no_versions_is_a_problem() -> None:
     card = parse_card("## Uses\n\nx\n", "docs/models/m.md", "m")
     merged = merge_card(
-        registered(), None, "m has no versions yet", repo_card=card, run=None, run_state="",
-        experiment=None, files=None,
-    )  # fmt: skip
+        registered(),
+        None,
+        "m has no versions yet",
+        repo_card=card,
+        run=None,
+        run_state="",
+        experiment=None,
+        files=None,
+    )
     assert [p.code for p in merged.problems] == ["card.no-versions"]
     assert merged.section("model-details").status == "needs input"
 

@@ -14,9 +14,7 @@ from daybook.snapshot import AliasEvent, ModelVersion, RegisteredModel
 
 
 def model(name: str, aliases: dict[str, int], versions: int = 3) -> RegisteredModel:
-    vs = tuple(
-        ModelVersion(name, n, 0, 0, "", "READY", "", "", "") for n in range(1, versions + 1)
-    )
+    vs = tuple(ModelVersion(name, n, 0, 0, "", "READY", "", "", "") for n in range(1, versions + 1))
     return RegisteredModel(name, "", 0, 0, aliases=aliases, versions=vs)
 
 

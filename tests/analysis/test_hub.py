@@ -1,4 +1,4 @@
-"""Hugging Face metadata: what the export writes, and Daybook's offline checks of the Hub's rules."""
+"""Hugging Face metadata: what the export writes, and Daybook's offline checks of Hub rules."""
 
 from __future__ import annotations
 
@@ -50,14 +50,24 @@ def card(meta: str = "", run: Run | None = RUN, tags: dict[str, str] | None = No
     model = RegisteredModel("churn", "", T0, T0, tags=tags or {}, versions=(V1,))
     files = ModelFiles("churn", 1, library="sklearn", flavors=("python_function", "sklearn"))
     return merge_card(
-        model, V1, "x", repo_card=parse_card(text, "docs/models/churn.md", "churn"), run=run,
-        run_state="", experiment=EXP, files=files,
-    )  # fmt: skip
+        model,
+        V1,
+        "x",
+        repo_card=parse_card(text, "docs/models/churn.md", "churn"),
+        run=run,
+        run_state="",
+        experiment=EXP,
+        files=files,
+    )
 
 
 def test_metadata_keeps_what_was_written_and_adds_what_the_registry_knows() -> None:
-    meta = hub_metadata(card("license: mit\ntags: [churn]\npipeline_tag: tabular-classification\n"
-                             "last_updated: 2025-11-24\nlanguage: []\n"))  # fmt: skip
+    meta = hub_metadata(
+        card(
+            "license: mit\ntags: [churn]\npipeline_tag: tabular-classification\n"
+            "last_updated: 2025-11-24\nlanguage: []\n"
+        )
+    )
     assert meta["license"] == "mit"
     assert meta["tags"] == ["churn", "mlflow", "sklearn"]
     assert meta["library_name"] == "sklearn"
@@ -124,10 +134,16 @@ def test_the_hub_rules(meta: dict[str, Any], key: str, level: str) -> None:
         {"task": {"type": "t"}, "dataset": {"type": "d", "name": "d"}, "metrics": []},
         {"task": {"type": "t"}, "dataset": {"type": "d"}, "metrics": [{"type": "a", "value": 1}]},
         {"task": {}, "dataset": {"type": "d", "name": "d"}, "metrics": [{"type": "a", "value": 1}]},
-        {"task": {"type": "t"}, "dataset": {"type": "d", "name": "d"},
-         "metrics": [{"type": "a", "value": 1, "unit": "%"}]},  # fmt: skip
-        {"task": {"type": "t"}, "dataset": {"type": "d", "name": "d"},
-         "metrics": [{"type": "a", "value": math.nan}]},  # fmt: skip
+        {
+            "task": {"type": "t"},
+            "dataset": {"type": "d", "name": "d"},
+            "metrics": [{"type": "a", "value": 1, "unit": "%"}],
+        },
+        {
+            "task": {"type": "t"},
+            "dataset": {"type": "d", "name": "d"},
+            "metrics": [{"type": "a", "value": math.nan}],
+        },
     ],
 )
 def test_model_index_entries_huggingface_hub_would_lose_or_reject_are_errors(

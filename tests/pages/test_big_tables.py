@@ -18,16 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import parse_html, run_cli
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
 from daybook.pages.runs_table import page_url, relative_url
 from daybook.pull import pull
 from daybook.site import load_site, render_site
+from helpers import parse_html, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-from browser import Browser, browser_available, serve  # noqa: E402
+from browser import Browser, StaticServer, browser_available, serve
 
 T0 = 1_764_000_000_000
 SECRET = "sk-live-RUNS-JSON-MUST-NOT-HOLD-THIS"
@@ -47,7 +47,6 @@ HOSTILE = [
 HOSTILE_USER = "<u onclick=__pwned=2>eve</u>"  # short enough not to be cut (30)
 HOSTILE_PARAM = "<b onclick=__pwned=3>adam</b>"  # (40)
 PAGE_SIZE = 5
-SITE_URL = "\nsite_url: https://daybook.example/team/\n"
 SITE_CONFIG = f"""
 primary_metrics:
   - experiment: "*"
@@ -151,9 +150,16 @@ def _build(root: Path, store: BigStore) -> Built:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory, big_store: BigStore) -> Built:
-    # Material's instant navigation follows only the URLs in sitemap.xml, which needs site_url.
-    root = _make_site(tmp_path_factory.mktemp("big-site") / "site", SITE_URL)
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticServer]:
+    """The server is up before the site is built: Material's instant navigation follows only the
+    URLs of sitemap.xml, which carry site_url's port and path, so site_url must be this URL."""
+    with serve(tmp_path_factory.mktemp("big-site") / "site" / "site") as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def built(server: StaticServer, big_store: BigStore) -> Built:
+    root = _make_site(server.root.parent, f"\nsite_url: {server.url}\n")
     return _build(root, big_store)
 
 
@@ -165,7 +171,7 @@ def _folded(name: str) -> str:
     return "".join(" " if ord(c) < 32 else c for c in name)
 
 
-# --- the generated files ---------------------------------------------------------------------------
+# --- the generated files --------------------------------------------------------------------------
 
 
 def test_big_page_holds_only_the_first_page(built: Built, big_store: BigStore) -> None:
@@ -297,7 +303,7 @@ def test_search_index_leaves_out_the_runs_table(built: Built, big_store: BigStor
     assert "sweep" in titles  # runs with pages stay findable by name
 
 
-# --- in a real browser -----------------------------------------------------------------------------
+# --- in a real browser ----------------------------------------------------------------------------
 
 needs_browser = pytest.mark.skipif(bool(browser_available()), reason=browser_available() or "")
 
@@ -314,9 +320,8 @@ return [...document.querySelectorAll('.daybook-runs tbody tr[data-run-id]')].map
 
 
 @pytest.fixture(scope="module")
-def site_server(built: Built) -> Iterator[str]:
-    with serve(built.html) as server:
-        yield server.url
+def site_server(built: Built, server: StaticServer) -> str:
+    return server.url
 
 
 @pytest.fixture
@@ -368,6 +373,9 @@ def _click(b: Browser, selector: str) -> None:
     b.driver.execute_script("document.querySelector(arguments[0]).click()", selector)
 
 
+PAGE_LABEL = "document.querySelector('.daybook-runs-page').textContent"
+
+
 def _page_label(b: Browser) -> str:
     return b.driver.execute_script(
         "return document.querySelector('.daybook-runs-page').textContent"
@@ -396,7 +404,7 @@ def test_paging_reaches_every_run_and_shows_names_as_text(
     for n in range(1, pages + 1):
         _wait(
             b,
-            f"return /Page {n} of {pages}$/.test(document.querySelector('.daybook-runs-page').textContent)",
+            f"return /Page {n} of {pages}$/.test({PAGE_LABEL})",
         )
         seen.extend(b.driver.execute_script(ROWS_JS))
         if n < pages:
@@ -442,7 +450,7 @@ def test_sorting_and_filtering_reach_every_run(
     _click(b, ".daybook-runs-last")  # NaN sorts last in both directions
     _wait(
         b,
-        "return /Page (\\d+) of \\1$/.test(document.querySelector('.daybook-runs-page').textContent)",
+        f"return /Page (\\d+) of \\1$/.test({PAGE_LABEL})",
     )
     last = b.driver.execute_script(ROWS_JS)
     assert big_store.names[last[-1]["id"]] == "nan-run" and last[-1]["cells"][acc_col] == "NaN"
@@ -452,13 +460,11 @@ def test_sorting_and_filtering_reach_every_run(
         field.clear()
         field.send_keys(name)
         want = sorted(k for k, v in big_store.names.items() if name.lower() in _folded(v).lower())
-        _until(lambda: sorted(r["id"] for r in b.driver.execute_script(ROWS_JS)) == want)
+        _until(lambda want=want: sorted(r["id"] for r in b.driver.execute_script(ROWS_JS)) == want)
     some_id = next(iter(big_store.names))
     field.clear()
     field.send_keys(some_id)  # a run id finds its run
-    _wait(b, "return document.querySelectorAll('.daybook-runs tbody tr[data-run-id]').length === 1"
-          " && document.querySelector('.daybook-runs tbody tr').getAttribute('data-run-id') === arguments[0]",
-          15.0, some_id)  # fmt: skip
+    _until(lambda: [r["id"] for r in b.driver.execute_script(ROWS_JS)] == [some_id])
     field.clear()
     field.send_keys("no-such-run-anywhere")
     _wait(
@@ -472,7 +478,8 @@ def test_works_after_instant_navigation(chromium: Browser, site_server: str, bui
     b.driver.get(site_server)
     b.driver.execute_script("window.__sameDocument = true")
     href = b.driver.execute_script(
-        "return [...document.querySelectorAll('article a')].find(a => a.href.endsWith(arguments[0])).href",
+        "return [...document.querySelectorAll('article a')]"
+        ".find(a => a.href.endsWith(arguments[0])).href",
         built.exp_dir,
     )
     b.driver.execute_script(
@@ -501,6 +508,6 @@ def test_works_after_instant_navigation(chromium: Browser, site_server: str, bui
     _click(b, ".daybook-runs-last")
     _wait(
         b,
-        "return /Page (\\d+) of \\1$/.test(document.querySelector('.daybook-runs-page').textContent)",
+        f"return /Page (\\d+) of \\1$/.test({PAGE_LABEL})",
     )
     assert _page_label(b).startswith("Page ")

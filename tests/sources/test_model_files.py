@@ -29,7 +29,9 @@ def snap(mstore: ModelStore) -> Snapshot:
     return pull(DaybookConfig(), mstore.uri)
 
 
-def test_logged_models_give_flavor_library_and_signature(mstore: ModelStore, snap: Snapshot) -> None:
+def test_logged_models_give_flavor_library_and_signature(
+    mstore: ModelStore, snap: Snapshot
+) -> None:
     files = snap.files_of("churn-model", 1)
     assert files is not None
     assert files.logged_model_id == mstore.logged["logreg"]
@@ -98,9 +100,9 @@ def test_odd_mlmodel_files(text: str, problem: str) -> None:
 def test_tensor_signatures_and_params_are_described() -> None:
     text = (
         "flavors: {python_function: {loader_module: mlflow.pytorch}, pytorch: {pytorch_version: "
-        "'2.1'}}\nsignature:\n  inputs: '[{\"type\": \"tensor\", \"tensor-spec\": {\"dtype\": "
-        "\"float32\", \"shape\": [-1, 28, 28]}}]'\n  params: '[{\"name\": \"temperature\", "
-        "\"type\": \"double\", \"default\": 0.5}]'\n"
+        '\'2.1\'}}\nsignature:\n  inputs: \'[{"type": "tensor", "tensor-spec": {"dtype": '
+        '"float32", "shape": [-1, 28, 28]}}]\'\n  params: \'[{"name": "temperature", '
+        '"type": "double", "default": 0.5}]\'\n'
     )
     fields, bad = _parse_mlmodel(text)
     assert bad == []

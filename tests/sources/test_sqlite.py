@@ -187,10 +187,12 @@ def test_reading_and_building_leave_the_store_untouched(
 
 def test_a_build_leaves_only_the_built_site_in_the_site_folder(built_site) -> None:
     assert sorted(p.name for p in built_site.root.iterdir()) == [
+        ".daybook",  # the snapshot the pull saved (gitignored)
         ".gitignore",
         "daybook.yml",
         "docs",
         "gen_pages.py",
+        "history",  # the alias history the build recorded (aliases.jsonl: committed, issue #4)
         "mkdocs.yml",
         "site",
         "templates",

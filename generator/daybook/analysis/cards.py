@@ -314,7 +314,10 @@ def merge_card(
     updated = card.updated if card else None
     if card is not None and kind == "artifact" and updated is None and run is not None:
         updated = run.end_time or run.start_time
-    stale = staleness(model, updated)
+    # A card logged with a version's run predates that version's registration by nature: only
+    # versions registered after it can make it stale.
+    after = version.version if kind == "artifact" and version is not None else 0
+    stale = staleness(model, updated, after=after)
 
     problems: list[Problem] = list(card.problems) if card else []
     where = card.path if card else f"models:/{model.name}"
@@ -365,12 +368,13 @@ def merge_card(
     )
 
 
-def staleness(model: RegisteredModel, updated: int | None) -> Staleness | None:
-    """Stale when the newest version was registered on a later day than the hand-written part
-    was last updated (days, since `last_updated` is a date)."""
-    if updated is None or not model.versions:
+def staleness(model: RegisteredModel, updated: int | None, after: int = 0) -> Staleness | None:
+    """Stale when the newest version (numbered above `after`) was registered on a later day than
+    the hand-written part was last updated (days, since `last_updated` is a date)."""
+    versions = [v for v in model.versions if v.version > after]
+    if updated is None or not versions:
         return None
-    newest = max(model.versions, key=lambda v: (v.creation_time or 0, v.version))
+    newest = max(versions, key=lambda v: (v.creation_time or 0, v.version))
     if newest.creation_time is None or _day(newest.creation_time) <= _day(updated):
         return None
     return Staleness(updated, newest.version, newest.creation_time)

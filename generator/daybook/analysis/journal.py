@@ -60,6 +60,7 @@ def note_items(note: Note) -> tuple[list[Item], list[Item]]:
     decisions: list[Item] = []
     actions: list[Item] = []
     section_level: int | None = None  # level of the open Decisions heading
+    base_indent: int | None = None  # indentation of the section's top-level items
     pos = 0
     current: list[int] | None = None  # [start, end, kind (0 decision / 1 action), index]
     for raw in masked.split("\n"):
@@ -74,6 +75,7 @@ def note_items(note: Note) -> tuple[list[Item], list[Item]]:
                 section_level = None
             if level >= 2 and name in _DECISION_HEADINGS:
                 section_level = level
+                base_indent = None
             continue
         m = _ITEM.match(raw)
         if m:
@@ -94,9 +96,13 @@ def note_items(note: Note) -> tuple[list[Item], list[Item]]:
                 )
                 actions.append(item)
                 current = [text_start, end, 1, len(actions) - 1]
-            elif section_level is not None and len(m.group("indent").expandtabs(4)) < 4:
-                decisions.append(Item(note, body[text_start:end], line, text_start, end))
-                current = [text_start, end, 0, len(decisions) - 1]
+            elif section_level is not None:
+                indent = len(m.group("indent").expandtabs(4))
+                if base_indent is None:
+                    base_indent = indent
+                if indent <= base_indent:  # a nested list item is detail, not a decision
+                    decisions.append(Item(note, body[text_start:end], line, text_start, end))
+                    current = [text_start, end, 0, len(decisions) - 1]
             continue
         if not raw.strip():
             current = None

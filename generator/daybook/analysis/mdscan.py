@@ -14,7 +14,7 @@ from typing import Literal
 
 Kind = Literal["prose", "code", "fence"]  # "fence": the opening line of a fenced block
 
-_FENCE_OPEN = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,}|~{3,})(?P<info>.*)$")
+_FENCE_OPEN = re.compile(r"^(?P<mark>`{3,}|~{3,})(?P<info>.*)$")
 _TICKS = re.compile(r"`+")
 
 
@@ -26,71 +26,105 @@ class Segment:
 
 
 def segments(text: str) -> list[Segment]:
-    """The text cut into consecutive segments; joined in order they give the text back."""
+    """The text cut into consecutive segments; joined in order they give the text back.
+
+    Only what Python-Markdown with SuperFences certainly shows as code counts as code: a fence
+    at the start of a line that a line of exactly the same fence closes, and a code span within
+    one line. Anything less certain (an indented fence, one nested in a list, an unclosed one) is
+    prose, so text in it is escaped rather than trusted: Python-Markdown passes a line that starts
+    with an HTML tag straight through unless a fence it recognizes holds it.
+    """
     out: list[Segment] = []
-    prose_start: int | None = None
-    fence: tuple[str, int] | None = None  # (mark character, length) of the open fence
-    pos = 0
-
-    def flush_prose(end: int) -> None:
-        nonlocal prose_start
-        if prose_start is not None and end > prose_start:
-            out.extend(_inline(text, prose_start, end))
-        prose_start = None
-
-    for line in text.splitlines(keepends=True):
-        start, end = pos, pos + len(line)
-        pos = end
-        bare = line.rstrip("\n")
-        if fence is not None:
-            char, length = fence
-            stripped = bare.strip()
-            if stripped and set(stripped) == {char} and len(stripped) >= length:
-                fence = None
-            out.append(Segment(start, end, "code"))
-            continue
-        m = _FENCE_OPEN.match(bare)
+    lines = text.splitlines(keepends=True)
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line))
+    closes: dict[int, int] = {}  # opener line -> closer line
+    i = 0
+    while i < len(lines):
+        m = _FENCE_OPEN.match(lines[i].rstrip("\n"))
         if m and not (m.group("mark")[0] == "`" and "`" in m.group("info")):
-            flush_prose(start)
-            fence = (m.group("mark")[0], len(m.group("mark")))
-            out.append(Segment(start, end, "fence"))
+            mark = m.group("mark")
+            j = next((k for k in range(i + 1, len(lines)) if lines[k].rstrip() == mark), None)
+            if j is not None:
+                closes[i] = j
+                i = j + 1
+                continue
+        i += 1
+    prose_start: int | None = None
+    i = 0
+    while i < len(lines):
+        if i in closes:
+            if prose_start is not None:
+                out.extend(_inline(text, prose_start, starts[i]))
+                prose_start = None
+            out.append(Segment(starts[i], starts[i + 1], "fence"))
+            j = closes[i]
+            if j > i:
+                out.append(Segment(starts[i + 1], starts[j + 1], "code"))
+            i = j + 1
             continue
         if prose_start is None:
-            prose_start = start
-    flush_prose(len(text))
-    if pos < len(text):  # text without a final line break is fully covered above
-        out.append(Segment(pos, len(text), "prose"))
+            prose_start = starts[i]
+        i += 1
+    if prose_start is not None and prose_start < len(text):
+        out.extend(_inline(text, prose_start, len(text)))
     return _merge(out)
 
 
 def _inline(text: str, start: int, end: int) -> Iterator[Segment]:
-    """Prose with its inline code spans (a run of N backticks up to the next run of exactly N)."""
+    """Prose with its inline code spans.
+
+    Python-Markdown pairs backtick runs across the lines of a paragraph; a span is trusted only
+    where that pairing cannot differ from a line-by-line one: in a paragraph whose every backtick
+    run is closed on its own line (and none is escaped with a backslash). Any other paragraph is
+    all prose, so nothing in it is left unescaped on a guess.
+    """
+    pos = start
+    for para in re.split(r"(\n[ \t]*\n)", text[start:end]):
+        spans: list[tuple[int, int]] = []
+        trusted = True
+        line_pos = pos
+        for line in para.splitlines(keepends=True):
+            found = _line_spans(text, line_pos, line_pos + len(line))
+            if found is None:
+                trusted = False
+                break
+            spans += found
+            line_pos += len(line)
+        cursor = pos
+        if trusted:
+            for a, b in spans:
+                if a > cursor:
+                    yield Segment(cursor, a, "prose")
+                yield Segment(a, b, "code")
+                cursor = b
+        if pos + len(para) > cursor:
+            yield Segment(cursor, pos + len(para), "prose")
+        pos += len(para)
+
+
+def _line_spans(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """The code spans of one line, or None when a backtick run is left open or escaped."""
+    spans = []
     i = start
-    cursor = start
     while True:
         m = _TICKS.search(text, i, end)
         if not m:
-            break
+            return spans
+        if m.start() > 0 and text[m.start() - 1] == "\\":
+            return None
         n = len(m.group())
-        close = None
         j = m.end()
         while True:
             c = _TICKS.search(text, j, end)
             if not c:
-                break
+                return None  # an open run: Python-Markdown may close it on another line
             if len(c.group()) == n:
-                close = c
+                spans.append((m.start(), c.end()))
+                i = c.end()
                 break
             j = c.end()
-        if close is None:
-            i = m.end()
-            continue
-        if m.start() > cursor:
-            yield Segment(cursor, m.start(), "prose")
-        yield Segment(m.start(), close.end(), "code")
-        cursor = i = close.end()
-    if end > cursor:
-        yield Segment(cursor, end, "prose")
 
 
 def _merge(parts: list[Segment]) -> list[Segment]:

@@ -357,7 +357,6 @@ def context(body: str, ref: Reference, all_refs: Sequence[Resolved]) -> str:
     text = " ".join(_MARKERS.sub("", ln) for ln in text.split("\n"))
     text = _MD_LINK.sub(r"\1", text)
     text = re.sub(r"(\*\*|__|`|~~)", "", text)
-    text = re.sub(r"<[^>\n]*>", "", text)
     text = " ".join(text.split())
     if len(text) > CONTEXT_LIMIT:
         text = text[: CONTEXT_LIMIT - 1].rstrip() + "…"

@@ -100,6 +100,10 @@ class ModelPages:
     ) -> ModelPages:
         runs = {r.run_id: r for r in snapshot.runs}
         experiments = {e.experiment_id: e for e in snapshot.experiments}
+        files = {(f.name, f.version): f for f in snapshot.model_files}
+        history: dict[str, list[AliasEvent]] = {}
+        for e in records.history:  # grouped once: a long history and many models stay cheap
+            history.setdefault(e.model, []).append(e)
         pages = {}
         problems: list[Problem] = list(records.problems)
         for mv in site.models:
@@ -115,6 +119,8 @@ class ModelPages:
                 repo_card,
                 site.config.models.card_aliases,
                 journal,
+                files=files,
+                history=history.get(model.name, []),
             )
             page.card_page = paths.card(model.name)
             pages[model.name] = page
@@ -160,18 +166,25 @@ def model_page(
     *,
     version: int | None = None,
     alias: str | None = None,
+    files: Mapping[tuple[str, int], ModelFiles] | None = None,
+    history: Sequence[AliasEvent] | None = None,
 ) -> ModelPage:
-    """One model's page context; `version`/`alias` choose what its card describes."""
+    """One model's page context; `version`/`alias` choose what its card describes. `files` and
+    `history` (the model's events) may be given pre-indexed; else they come from the inputs."""
     model = mv.model
+    if files is None:
+        files = {(f.name, f.version): f for f in snapshot.model_files}
+    if history is None:
+        history = [e for e in records.history if e.model == model.name]
     mentions = journal.mentions_for_model(model.name) if journal else []
-    by_version = deployments.holdings_by_version(model.name, records.history)
+    by_version = deployments.holdings_by_version(model.name, history)
     lineage = []
     problems: list[Problem] = []
     for vv in mv.versions:
         v = vv.version
         run = runs.get(v.run_id)
         state = "" if run or not v.run_id else snapshot.absent_runs.get(v.run_id, "not found")
-        files = snapshot.files_of(model.name, v.version)
+        vfiles = files.get((model.name, v.version))
         where = f"models:/{model.name}/{v.version}"
         found: list[Problem] = []
         if state in ("deleted", "not found"):
@@ -185,16 +198,16 @@ def model_page(
                     "model.run-missing",
                 )
             )
-        if files is not None:
-            found += [Problem(where, 0, p, "error", "model.files") for p in files.problems]
+        if vfiles is not None:
+            found += [Problem(where, 0, p, "error", "model.files") for p in vfiles.problems]
         notes = [m for m in mentions if _about_version(m.about) == v.version]
         if journal and v.run_id:
             notes += [m for m in journal.mentions_for_run(v.run_id) if m not in notes]
         lineage.append(
             VersionLineage(
                 view=vv,
-                files=files,
-                logged_model_id=files.logged_model_id if files else "",
+                files=vfiles,
+                logged_model_id=vfiles.logged_model_id if vfiles else "",
                 run_state=state,
                 experiment=experiments.get(run.experiment_id) if run else None,
                 datasets=run.datasets if run else (),
@@ -230,19 +243,19 @@ def model_page(
             run=run,
             run_state=state,
             experiment=experiments.get(run.experiment_id) if run else None,
-            files=snapshot.files_of(model.name, chosen.version) if chosen else None,
+            files=files.get((model.name, chosen.version)) if chosen else None,
         )
     )
     problems.extend(card.problems)
     current = {
         h.alias: h
-        for h in deployments.holdings(model.name, records.history)
+        for h in deployments.holdings(model.name, history)
         if h.end is None and model.aliases.get(h.alias) == h.version
     }
     return ModelPage(
         m=mv,
         lineage=lineage,
-        timeline=deployments.timeline(model.name, records.history),
+        timeline=deployments.timeline(model.name, history),
         current=current,
         card=card,
         card_page="",

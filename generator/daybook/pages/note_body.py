@@ -14,7 +14,9 @@ import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
+import markdown
 from markupsafe import Markup
 
 from daybook.analysis.mdscan import prose_mask, segments
@@ -107,7 +109,31 @@ def render_body(
 ) -> str:
     """The body for the site. `href(target)` gives a link target relative to the note's page
     (None when the target has no page). An excerpt separator is added before the second `##`
-    section when the note has none, so long notes do not fill the journal's index."""
+    section when the note has none, so long notes do not fill the journal's index.
+
+    Code is left as written only where the scanner is sure Markdown holds it as code; the result
+    is then rendered with the Markdown extensions a Daybook site uses and checked, and if
+    anything in it could still act (the scanner guessed wrong), code is escaped like prose too,
+    and failing that every line is shown as plain text.
+    """
+    for trust_code in (True, False):
+        out = _render(body, resolved, href, secrets, excerpt, trust_code)
+        if is_inert(out):
+            return out
+    text = body
+    for s in sorted(secrets, key=lambda s: -s.start):
+        text = text[: s.start] + MASK + text[s.end :]
+    return "\n\n".join(str(md_text(line)) for line in text.split("\n") if line.strip())
+
+
+def _render(
+    body: str,
+    resolved: Sequence[Resolved],
+    href: Href,
+    secrets: Sequence[Secret],
+    excerpt: bool,
+    trust_code: bool,
+) -> str:
     events: list[_Event] = [
         _Event(r.ref.start, r.ref.end, "ref", i) for i, r in enumerate(resolved)
     ]
@@ -126,7 +152,7 @@ def render_body(
         for e in events:
             if e.start < text_at or e.start >= seg.end:
                 continue
-            out.append(_plain(body[text_at : e.start], seg.kind))
+            out.append(_plain(body[text_at : e.start], seg.kind, trust_code))
             if e.kind == "ref":
                 out.append(_reference(resolved[e.index], href))
             elif e.kind == "secret":
@@ -135,13 +161,13 @@ def render_body(
                 out.append("\n" + EXCERPT + "\n\n")
             text_at = max(text_at, e.end)
         if text_at < seg.end:
-            out.append(_plain(body[text_at : seg.end], seg.kind))
+            out.append(_plain(body[text_at : seg.end], seg.kind, trust_code))
         cursor = max(seg.end, text_at)
     return "".join(out)
 
 
-def _plain(text: str, kind: str) -> str:
-    if kind == "prose":
+def _plain(text: str, kind: str, trust_code: bool = True) -> str:
+    if kind == "prose" or not trust_code:
         return sanitize_prose(text)
     if kind == "fence":
         m = _FENCE.match(text)
@@ -180,3 +206,58 @@ def _second_section(body: str) -> int | None:
                 return pos
         pos += len(line) + 1
     return None
+
+
+# --- the check after rendering -------------------------------------------------------------------
+
+# The Markdown extensions of a Daybook site (mkdocs.yml from `daybook init`).
+SITE_EXTENSIONS = (
+    "admonition",
+    "attr_list",
+    "md_in_html",
+    "tables",
+    "toc",
+    "pymdownx.details",
+    "pymdownx.superfences",
+    "pymdownx.tasklist",
+)
+# Every element these extensions make from Markdown (and the <del> of a broken reference).
+_TAGS = {
+    *("p", "a", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "hr", "br"),
+    *("h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "img"),
+    *("div", "span", "input", "label", "details", "summary", "del"),
+}
+_ALIGN = re.compile(r"^text-align: (left|right|center);$")
+_BAD_ATTRS = ("srcdoc", "formaction", "xlink:href")
+
+
+class _Inert(HTMLParser):
+    """False as soon as an element or attribute is one Markdown alone would not produce."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ok = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _TAGS:
+            self.ok = False
+        for name, value in attrs:
+            value = value or ""
+            aligned = tag in ("th", "td") and bool(_ALIGN.match(value))
+            if name.startswith("on") or name in _BAD_ATTRS or (name == "style" and not aligned):
+                self.ok = False
+            elif name in ("href", "src"):
+                scheme = target_scheme(value)
+                if scheme and scheme not in _SAFE_SCHEMES:
+                    self.ok = False
+                if tag == "img" and _is_remote(value):
+                    self.ok = False
+
+
+def is_inert(markdown_text: str) -> bool:
+    """Whether the Markdown renders to nothing that can run, restyle the page or fetch."""
+    html = markdown.Markdown(extensions=list(SITE_EXTENSIONS)).convert(markdown_text)
+    checker = _Inert()
+    checker.feed(html)
+    checker.close()
+    return checker.ok

@@ -10,7 +10,7 @@ import os
 import re
 from collections import deque
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
 from daybook.errors import SourceError
@@ -27,7 +27,25 @@ class Reader(Protocol):
     def read_experiments(self) -> list[Experiment]: ...
     def read_runs(self, experiment_ids: list[str]) -> list[Run]: ...
     def read_models(self) -> list[RegisteredModel]: ...
+    def read_runs_by_id(self, run_ids: list[str], experiment_ids: list[str]) -> list[Run]: ...
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class IndexedReader(Reader, Protocol):
+    """A reader that lists every active run's id, status and end time in one cheap query, so an
+    incremental pull can tell exactly what is new, changed or gone (the sqlite reader)."""
+
+    def read_run_index(self, experiment_ids: list[str]) -> dict[str, tuple[str, int | None]]: ...
+
+
+@runtime_checkable
+class SearchingReader(Reader, Protocol):
+    """A reader that can only search (MLflow's client: servers, other databases): an incremental
+    pull asks for runs started or ended since a time, and for the ids of deleted runs."""
+
+    def read_changed_runs(self, experiment_ids: list[str], since_ms: int) -> list[Run]: ...
+    def read_deleted_run_ids(self, experiment_ids: list[str]) -> set[str]: ...
 
 
 def sqlite_path(uri: str) -> Path | None:
