@@ -107,6 +107,7 @@ class Plan:
 
 
 def metric_names(count: int) -> list[str]:
+    """`count` metric keys: familiar names first, then metric_000, metric_001, …"""
     names = list(METRIC_POOL[:count])
     names += [f"metric_{i:03d}" for i in range(count - len(names))]
     return sorted(names)
@@ -124,6 +125,7 @@ def metric_kind(name: str) -> int:
 
 
 def _run_id(rng: random.Random) -> str:
+    """A uuid4 hex, as MLflow makes run ids, but from the seeded generator."""
     return uuid.UUID(int=rng.getrandbits(128), version=4).hex
 
 

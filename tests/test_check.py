@@ -82,9 +82,7 @@ def test_json_for_tools(tmp_path: Path, store) -> None:
     assert problems[1]["message"] == "models:/nope/1: no registered model named 'nope'"
 
 
-def test_no_store_skips_references_and_a_missing_store_is_a_warning(
-    tmp_path: Path, store
-) -> None:
+def test_no_store_skips_references_and_a_missing_store_is_a_warning(tmp_path: Path, store) -> None:
     site = journal_site(
         tmp_path / "site", {"2025-11-24.md": front("2025-11-24") + "runs:/deadbeefdeadbeef\n"}
     )

@@ -66,9 +66,10 @@ def test_the_demo_model_page_shows_the_champion_moving(demo_site: Path) -> None:
     assert [c.text for c in versions.column("Aliases")] == ["challenger", "champion", ""]
     deltas = [c.text for c in versions.column("Δ previous")]
     assert deltas[-1] == "—" and all(d.startswith(("+", "−", "-")) for d in deltas[:-1])
-    held = [c.text for c in versions.column("Held")]
+    held = [c.text for c in versions.column("Alias history")]
     assert held[1].startswith("champion ") and held[1].endswith("→ now")
     assert held[2].startswith("champion ") and not held[2].endswith("now")
+    assert "≤" not in page.text  # the demo's history has every move, no baseline
 
 
 def test_the_demo_lineage_reaches_run_data_and_commit(demo_site: Path) -> None:

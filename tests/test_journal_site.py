@@ -256,3 +256,20 @@ def test_check_and_build_agree_on_a_fixed_note(tmp_path: Path, store: StoreInfo)
     assert run_cli("check", "-C", root, "--tracking-uri", store.uri).returncode == 0
     result = run_cli("build", "--strict", "-C", root, "--tracking-uri", store.uri)
     assert result.returncode == 0, result.stderr
+
+
+def test_author_names_are_shown_as_text_whatever_the_authors_file_says(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    authors = (
+        "authors:\n  alice:\n    name: <img src=x onerror=alert(1)>\n"
+        "    description: <b>ML</b>\n    avatar: assets/avatars/alice.svg\n"
+    )
+    root = journal_site(
+        tmp_path / "site", {"2025-11-24-alice.md": front("2025-11-24") + "Hi.\n"}, authors
+    )
+    result = run_cli("build", "--strict", "-C", root, "--tracking-uri", store.uri)
+    assert result.returncode == 0, result.stderr
+    post = (root / "site" / "journal/2025/11/24/alice/index.html").read_text(encoding="utf-8")
+    assert "<img src=x" not in post and "<b>ML</b>" not in post
+    assert "‹img src=x onerror=alert(1)›" in post

@@ -285,9 +285,9 @@ def test_alias_moves_are_appended_and_shown_as_a_timeline(site: tuple[Path, Mode
         ("challenger", "pointed at v2 when first observed"),
     ]
     held = {r[0].text: r[-1].text for r in p.table_with("Version", "Created").body}
-    assert held["v1"].startswith("champion ") and "(first observed) → " in held["v1"]
-    assert "now" not in held["v1"]
-    assert held["v2"].startswith("challenger ") and held["v2"].endswith("now")
+    assert re.fullmatch(r"champion ≤ \S+ → \S+", held["v1"])  # held since the baseline, until now
+    assert re.fullmatch(r"challenger ≤ \S+ → \S+champion \S+ → now", held["v2"])
+    assert "≤: it already did when Daybook first looked" in p.text
 
 
 def test_pages_are_byte_identical_when_store_and_history_are_unchanged(

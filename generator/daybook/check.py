@@ -11,7 +11,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from daybook.analysis.journal import journal_problems
@@ -234,8 +234,8 @@ def run_check(
 
 def format_text(problems: list[Problem]) -> str:
     lines = [
-        str(p) if p.level == "error" else f"{p.path}:{p.line}: {p.level}: {p.message}"
-        for p in problems
+        str(p) if p.level == "error" else str(replace(p, message=f"{p.level}: {p.message}"))
+        for p in problems  # (registry problems have no line: `models:/x/3: message`)
     ]
     return "\n".join(lines) + ("\n" if lines else "")
 

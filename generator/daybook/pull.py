@@ -234,11 +234,15 @@ def _update(
         before = {r.run_id: r for r in previous.snapshot.runs} if previous else {}
         now_ids = {r.run_id for r in runs}
         new = [r.run_id for r in runs if r.run_id not in before]
+        # Runs kept from the snapshot are the same objects; those read again are compared as
+        # saved data (where NaN equals NaN).
         updated = {
             r.run_id
             for r in runs
-            if r.run_id in before and run_to_dict(r) != run_to_dict(before[r.run_id])
-        }  # compares as saved data: NaN equals NaN there
+            if (old := before.get(r.run_id)) is not None
+            and old is not r
+            and run_to_dict(r) != run_to_dict(old)
+        }
         deleted = [rid for rid in before if rid not in now_ids]
         if base is None:
             progress(f"read {len(experiments)} experiments, {len(runs)} runs")

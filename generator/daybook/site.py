@@ -31,6 +31,7 @@ from daybook.snapshot_store import load as load_snapshot
 from daybook.snapshot_store import snapshot_path
 from daybook.sources.mkdocs_yml import JournalLayout
 from daybook.sources.mlflow import sqlite_path
+from daybook.squeeze import squeeze_pages
 from daybook.state import ReferencePoint, resolve_reference
 
 log = logging.getLogger("mkdocs.plugins.daybook")
@@ -366,6 +367,7 @@ def gen_files_main() -> None:
             fh.write(text)
     _hide_nav_file()
     _hide_files(generated.replaced)
+    squeeze_pages(mkdocs_gen_files.config)  # Material's indentation: half of a page's bytes
     sanitize_blog_authors(mkdocs_gen_files.config, log)
     log_problems(generated.problems, log)
 

@@ -82,6 +82,18 @@ class ModelPage:
     def metadata(self) -> list[MetaRow]:
         return metadata_rows(self.hub, self.card.metadata)
 
+    @property
+    def first_observed(self) -> bool:
+        """Whether some holding began with the baseline (its start is only an upper bound)."""
+        return any(not h.start_known for x in self.lineage for h in x.holdings)
+
+    @property
+    def metric(self) -> str:
+        """The primary metric every version's run shares ("" when they differ or have none),
+        so the versions table can name it once in its header."""
+        names = {x.view.primary.metric for x in self.lineage if x.view.primary is not None}
+        return names.pop() if len(names) == 1 else ""
+
 
 @dataclass
 class ModelPages:
