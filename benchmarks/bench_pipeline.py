@@ -524,7 +524,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         res[stage] = r = run_stage(stage, cmd, work, args.repeat, limits)
         if r["ended"] != "ok":
             break
-    if args.e2e:
+    if args.e2e and all(r["ended"] == "ok" for r in res.values()):
         daybook = shutil.which("daybook", path=str(Path(sys.executable).parent)) or "daybook"
         cmd = [daybook, "build", "-C", str(site_root), "--tracking-uri", state["uri"], "-q"]
         cmd += ["--site-dir", str(work / "html-e2e")]

@@ -106,8 +106,8 @@ def test_an_incremental_pull_reads_only_what_changed(copy: StoreInfo, force_clie
     assert report.histories_reused == len(page_runs) - 2  # less the deleted and finished runs
     assert len(result.stored.detail_runs) == len(page_runs) - 1 + 1  # pipe out, new-best in
     assert report.summary() == (
-        f"incremental pull: 2 new runs, 1 updated, 1 deleted; histories for 2 runs "
-        f"({report.histories_reused} reused)"
+        "incremental pull: 2 new runs, 1 updated, 1 deleted (15 runs in 5 experiments); "
+        f"histories for 2 runs ({report.histories_reused} reused)"
     )
     snap = result.snapshot
     ids = {r.run_id for r in snap.runs}
@@ -203,8 +203,9 @@ def test_daybook_pull_reports_what_it_refetched(site: Path, copy: StoreInfo) -> 
     change(copy)
     second = run_cli("pull", "-C", site, "--tracking-uri", copy.uri)
     assert second.returncode == 0, second.stderr
-    assert "incremental pull: 2 new runs, 1 updated, 1 deleted; histories for 2 runs" in (
-        second.stderr
+    assert (
+        "incremental pull: 2 new runs, 1 updated, 1 deleted (15 runs in 5 experiments); "
+        "histories for 2 runs" in second.stderr
     )
     full = run_cli("pull", "--full", "-C", site, "--tracking-uri", copy.uri)
     assert "full pull (--full): 15 runs in 5 experiments" in full.stderr

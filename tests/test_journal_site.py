@@ -45,6 +45,8 @@ def _notes(store: StoreInfo) -> dict[str, str]:
         "- [ ] write the checklist\n",
         "2025-11-26 Stand up.md": front("2025-11-26", ["bob"], "meeting", "Stand-up")
         + f"Looked into runs:/{r['hostile']}.\n",
+        "2025-11-23-draft.md": "---\ndate: 2025-11-23\ndraft: true\n---\n"
+        f"Not ready: runs:/{r['reg0']}.\n",
         "2025-11-26-bob.md": (
             "---\ndate: 2025-11-26\nauthors: [bob]\n"
             "title: \"<script>alert('t')</script> | x\"\ntags: ['<b>t</b>', drift]\n---\n\n"
@@ -85,6 +87,8 @@ def test_notes_are_blog_posts_with_archive_categories_and_authors(
         "journal/author/alice/index.html",
     ):
         assert (html / path).is_file(), path
+    assert sorted(p.name for p in (html / "journal/2025/11/26").iterdir()) == ["bob", "stand-up"]
+    assert not (html / "journal/2025/11/23").exists()  # a draft is not published
     plain = parse_html(html / "journal/2025/11/25/daily/index.html")
     assert plain.heading() == "Plain day"
     index = parse_html(html / "journal/index.html").text
@@ -273,3 +277,24 @@ def test_author_names_are_shown_as_text_whatever_the_authors_file_says(
     post = (root / "site" / "journal/2025/11/24/alice/index.html").read_text(encoding="utf-8")
     assert "<img src=x" not in post and "<b>ML</b>" not in post
     assert "‹img src=x onerror=alert(1)›" in post
+
+
+def test_a_draft_gives_no_backlink(journal_build: JournalBuild, store: StoreInfo) -> None:
+    page = parse_html(_run_page(journal_build.html, store.runs["reg0"]))
+    assert "Mentioned in" not in [text for _, text in page.headings]
+
+
+def test_the_journal_pages_are_the_same_bytes_every_time(
+    journal_build: JournalBuild, store: StoreInfo, tmp_path: Path
+) -> None:
+    trees = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        result = run_cli(
+            "generate", "-q", "-C", journal_build.root, "--tracking-uri", store.uri, "--out", out
+        )
+        assert result.returncode == 0, result.stderr
+        tree = read_tree(out)
+        trees.append({k: v for k, v in tree.items() if k.startswith(("notes/", "journal/"))})
+    assert trees[0] == trees[1]
+    assert "journal/decisions.md" in trees[0] and "notes/2025-11-24-alice.md" in trees[0]

@@ -7,6 +7,7 @@ The same experiment filter and redaction apply, so both see what the site would 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from daybook.config import DaybookConfig
@@ -36,8 +37,6 @@ def read_catalog(config: DaybookConfig, tracking_uri: str) -> Snapshot:
     finally:
         reader.close()
     redactor = Redactor(config.redact)
-    from dataclasses import replace
-
     runs = [replace(r, params=redactor.mask(r.params), tags=redactor.mask(r.tags)) for r in runs]
     return Snapshot(
         tracking_uri=strip_credentials(tracking_uri),

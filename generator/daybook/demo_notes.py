@@ -277,7 +277,7 @@ class _Story:
             "accuracy.\n"
             "- No model goes to `champion` without a day of shadow evaluation as `challenger`.\n\n"
             "## Action items\n\n"
-            f"- [x] @bob move models:/{MODEL_CANCER}@champion to v{v2.version}\n"
+            f"- [x] @bob point the champion alias at models:/{MODEL_CANCER}/{v2.version}\n"
             "- [ ] @bob rotate the S3 access key that was logged as a run parameter\n"
             "- [x] @chen try gradient boosting for the diabetes model, logging `val_rmse` per "
             "stage\n"

@@ -6,6 +6,7 @@ Kept apart from site.py so the build's other parts and the journal can change in
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -73,16 +74,16 @@ def render_journal_pages(renderer: Renderer, view: JournalView) -> JournalOutput
     return out
 
 
-def log_problems(problems: list[Problem], log: object) -> None:
+def log_problems(problems: list[Problem], log: logging.Logger) -> None:
     """Errors as build warnings (so `mkdocs build --strict` fails on them), the rest as info."""
     for p in problems:
         if p.level == "error":
-            log.warning(str(p))  # type: ignore[attr-defined]
+            log.warning(str(p))
         else:
-            log.info(str(p))  # type: ignore[attr-defined]
+            log.info(str(p))
 
 
-def sanitize_blog_authors(mkdocs_config: object, log: object) -> None:
+def sanitize_blog_authors(mkdocs_config: object, log: logging.Logger) -> None:
     """The blog plugin reads `.authors.yml` itself and prints names and descriptions into pages
     unescaped; make them plain text before it renders anything."""
     from daybook.escape import title_text
@@ -98,4 +99,4 @@ def sanitize_blog_authors(mkdocs_config: object, log: object) -> None:
                     safe = title_text(value, 200)
                     if safe != value:
                         author[attr] = safe
-                        log.info(f"daybook: author {aid!r}: HTML characters in {attr} replaced")  # type: ignore[attr-defined]
+                        log.info(f"daybook: author {aid!r}: HTML characters in {attr} replaced")

@@ -25,6 +25,7 @@ from daybook.catalog import read_catalog, store_exists
 from daybook.errors import DaybookError
 from daybook.escape import format_number, md_text
 from daybook.pages.render import make_environment
+from daybook.redact import strip_credentials
 from daybook.slug import slugify
 from daybook.snapshot import NOTE_TYPES, AliasEvent, Author, Experiment, Journal, Run
 from daybook.sources.mkdocs_yml import JournalLayout, read_layout
@@ -305,9 +306,15 @@ def create_note(
     if existing is not None:
         return NoteResult(existing, "", False)
     result = NoteResult(path, "", False)
+    if author is None:
+        result.warnings.append(
+            f"no authors in {layout.site_path(layout.authors_file)} yet, so the note names none; "
+            "add yourself there (see docs/writing-notes.md)"
+        )
     now = int(time.time() * 1000) if now_ms is None else now_ms
     sections: list[tuple[str, list[Markup]]] = []
     since_text = Markup("")
+    missing = ""  # why there is no digest
     if request.type == "daily":
         until = min(now, _ms(request.date) + DAY_MS)
         prev = previous_note(journal, author, request.date) if author else None
@@ -318,14 +325,14 @@ def create_note(
             since = until - site.config.journal.digest_hours * 3_600_000
             since_text = Markup(f"in the {site.config.journal.digest_hours} hours before the note")
         if not store_exists(site.tracking_uri):
-            result.warnings.append(
-                f"no MLflow store at {site.tracking_uri}; the note has no digest"
-            )
+            missing = f"no MLflow store at {strip_credentials(site.tracking_uri)}"
+            result.warnings.append(f"{missing}; the note has no digest")
         else:
-            progress(f"reading {site.tracking_uri} for the digest")
+            progress(f"reading {strip_credentials(site.tracking_uri)} for the digest")
             try:
                 snapshot = read_catalog(site.config, site.tracking_uri)
             except DaybookError as exc:
+                missing = str(exc)
                 result.warnings.append(f"no digest: {exc}")
             else:
                 d = digest(site.config, snapshot, since, until, _alias_events(site))
@@ -342,6 +349,7 @@ def create_note(
             author_id=Markup(author or ""),  # checked: letters, digits, '.', '_', '-' only
             digest=sections,
             digest_since=since_text,
+            digest_missing=missing,
             has_digest=request.type == "daily",
         )
     except Exception as exc:  # a site's own template: say which and where

@@ -88,7 +88,8 @@ class PullReport:
             )
         return (
             f"incremental pull: {self.new_runs} new runs, {self.updated_runs} updated, "
-            f"{self.deleted_runs} deleted; {details} ({self.histories_reused} reused)"
+            f"{self.deleted_runs} deleted ({self.runs} runs in {self.experiments} experiments); "
+            f"{details} ({self.histories_reused} reused)"
         )
 
 
@@ -139,6 +140,32 @@ def refresh(
 ) -> PullResult:
     """Bring the snapshot saved at `path` up to date with the store (incrementally when the
     saved one allows it) and save the result."""
+    with paused_gc():  # load, pull and save in one pause (see paused_gc)
+        return _refresh(
+            config,
+            tracking_uri,
+            path,
+            full=full,
+            progress=progress,
+            extra_page_runs=extra_page_runs,
+            force_client=force_client,
+            extra_model_versions=extra_model_versions,
+            recent_since=recent_since,
+        )
+
+
+def _refresh(
+    config: DaybookConfig,
+    tracking_uri: str,
+    path: Path,
+    *,
+    full: bool,
+    progress: Progress,
+    extra_page_runs: Iterable[str],
+    force_client: bool,
+    extra_model_versions: Iterable[tuple[str, int]],
+    recent_since: int | None,
+) -> PullResult:
     previous: StoredSnapshot | None = None
     reason = "--full" if full else "no snapshot yet"
     if not full and path.exists():

@@ -21,7 +21,6 @@ import functools
 import gc
 import gzip
 import hashlib
-import io
 import json
 import math
 import os
@@ -29,6 +28,7 @@ import types
 import typing
 import zlib
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,7 @@ VERSION = 1  # bump on any change a version-1 reader would misread; see docs/gui
 SNAPSHOT_DIR = ".daybook"
 SNAPSHOT_FILE = "snapshot.json.gz"
 COMPRESSLEVEL = 1  # level 6 makes files ~15% smaller and saving ~3x slower
+MEMBER_BYTES = 8 << 20  # JSON bytes per gzip member (see _gzip_members)
 
 
 class SnapshotError(DaybookError):
@@ -423,11 +424,22 @@ def _dumps(stored: StoredSnapshot) -> bytes:
         "snapshot": snapshot_to_dict(stored.snapshot),
     }
     text = orjson.dumps(doc)  # compact UTF-8; non-finite floats were made strings above
-    buf = io.BytesIO()
-    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, mtime=0,
-                       compresslevel=COMPRESSLEVEL) as gz:  # fmt: skip
-        gz.write(text)
-    return buf.getvalue()
+    return _gzip_members(text)
+
+
+def _gzip_members(data: bytes) -> bytes:
+    """gzip, as consecutive members of MEMBER_BYTES each (a valid gzip file: readers join them)
+    compressed on all cores at once (zlib lets go of the GIL): the slowest step of a save,
+    halved on two cores. Fixed slices and mtime 0, so equal data gives equal bytes."""
+    pieces = [data[i : i + MEMBER_BYTES] for i in range(0, len(data), MEMBER_BYTES)] or [b""]
+
+    def pack(piece: bytes) -> bytes:
+        return gzip.compress(piece, compresslevel=COMPRESSLEVEL, mtime=0)
+
+    if len(pieces) == 1:
+        return pack(pieces[0])
+    with ThreadPoolExecutor(max_workers=min(len(pieces), os.cpu_count() or 1)) as pool:
+        return b"".join(pool.map(pack, pieces))
 
 
 def save(path: Path, stored: StoredSnapshot) -> int:

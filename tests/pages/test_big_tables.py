@@ -24,6 +24,7 @@ from mlflow.entities import Metric, Param
 from daybook.pages.runs_table import page_url, relative_url
 from daybook.pull import pull
 from daybook.site import load_site, render_site
+from daybook.squeeze import squeeze_html
 from helpers import parse_html, run_cli
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
@@ -511,3 +512,45 @@ def test_works_after_instant_navigation(chromium: Browser, site_server: str, bui
         f"return /Page (\\d+) of \\1$/.test({PAGE_LABEL})",
     )
     assert _page_label(b).startswith("Page ")
+
+
+# --- page weight ----------------------------------------------------------------------------------
+
+
+def test_every_page_stays_under_60_kb(built: Built) -> None:
+    sizes = {
+        p.relative_to(built.html).as_posix(): p.stat().st_size for p in built.html.rglob("*.html")
+    }
+    assert max(sizes.values()) <= 60 * 1024, sorted(sizes.items(), key=lambda kv: -kv[1])[:3]
+
+
+def test_built_pages_are_squeezed_but_keep_their_text(built: Built) -> None:
+    html = (built.html / built.exp_dir / "index.html").read_text(encoding="utf-8")
+    assert "\n  " not in squeeze_html(html) and squeeze_html(html) == html  # already squeezed
+    page = parse_html(built.html / built.exp_dir / "index.html")
+    assert len(page.table_with("Run", "Status").body) == PAGE_SIZE
+
+
+def test_squeeze_keeps_whitespace_where_it_counts() -> None:
+    page = (
+        "<ul>\n    <li>\n      <a href='x'>\n        nav entry\n      </a>\n    </li>\n</ul>\n"
+        "<pre><code>def f():\n    return  1\n</code></pre>\n  <p>a <code>x  \n   y</code>\n   b</p>"
+        "\n  <script>\n  var s = 'a\\n    b';\n</script>\n  <textarea>\n  keep\n</textarea>"
+    )
+    out = squeeze_html(page)
+    assert "<ul>\n<li>\n<a href='x'>\nnav entry\n</a>\n</li>\n</ul>" in out
+    kept = [
+        "<pre><code>def f():\n    return  1\n</code></pre>",
+        "<code>x  \n   y</code>",
+        "<script>\n  var s = 'a\\n    b';\n</script>",
+        "<textarea>\n  keep\n</textarea>",
+    ]
+    for block in kept:
+        assert block in out
+    assert parse_html_text(out) == parse_html_text(page)
+
+
+def parse_html_text(html: str) -> str:
+    from helpers import HtmlPage
+
+    return HtmlPage(html).text

@@ -35,7 +35,7 @@ def segments(text: str) -> list[Segment]:
     with an HTML tag straight through unless a fence it recognizes holds it.
     """
     out: list[Segment] = []
-    lines = text.splitlines(keepends=True)
+    lines = _lines(text)
     starts = [0]
     for line in lines:
         starts.append(starts[-1] + len(line))
@@ -72,6 +72,12 @@ def segments(text: str) -> list[Segment]:
     return _merge(out)
 
 
+def _lines(text: str) -> list[str]:
+    """Lines as Markdown sees them: split at "\n" only (not at the other characters
+    `str.splitlines` treats as line ends), each keeping its "\n"."""
+    return [line for line in re.split(r"(?<=\n)", text) if line]
+
+
 def _inline(text: str, start: int, end: int) -> Iterator[Segment]:
     """Prose with its inline code spans.
 
@@ -85,7 +91,7 @@ def _inline(text: str, start: int, end: int) -> Iterator[Segment]:
         spans: list[tuple[int, int]] = []
         trusted = True
         line_pos = pos
-        for line in para.splitlines(keepends=True):
+        for line in _lines(para):
             found = _line_spans(text, line_pos, line_pos + len(line))
             if found is None:
                 trusted = False

@@ -22,6 +22,7 @@ from daybook.analysis.secrets import Secret, find_secrets
 from daybook.pages.context import MentionView, NoteView
 from daybook.pages.note_body import render_body
 from daybook.pages.paths import SitePaths, relative
+from daybook.redact import MASK
 from daybook.slug import slugify, unique_slugs
 from daybook.snapshot import Journal, Note, Problem, Snapshot
 from daybook.sources.mkdocs_yml import JournalLayout
@@ -61,6 +62,7 @@ class JournalView:
     secrets: dict[str, list[Secret]]  # note source -> spans of its body to mask
     problems: list[Problem]  # every problem of the journal, sorted
     slugs: dict[str, str] = field(default_factory=dict)  # note source -> post slug
+    redact: tuple[str, ...] = ()  # the site's redaction patterns (secrets in titles and tags)
 
     @classmethod
     def build(
@@ -84,14 +86,12 @@ class JournalView:
             secrets,
             problems,
             _post_slugs(journal.notes),
+            tuple(redact),
         )
 
     @property
     def pages(self) -> JournalPages:
         return JournalPages.under(self.layout.blog_dir)
-
-    def note(self, source: str) -> Note | None:
-        return next((n for n in self.journal.notes if n.source == source), None)
 
     def author_names(self, ids: Sequence[str]) -> list[str]:
         return [self.journal.authors[a].name if a in self.journal.authors else a for a in ids]
@@ -235,9 +235,9 @@ def render_note(renderer: Renderer, view: JournalView, note: Note) -> str:
         date = note.date.isoformat()
     title = note.title
     tags = list(note.tags)
-    for s in find_secrets(title):
-        title = title[: s.start] + "••••••" + title[s.end :]
-    tags = [t for t in tags if not find_secrets(t)]
+    for s in sorted(find_secrets(title, view.redact), key=lambda s: -s.start):
+        title = title[: s.start] + MASK + title[s.end :]
+    tags = [t for t in tags if not find_secrets(t, view.redact)]
     return renderer.render_page(
         ["note.md.j2"],
         note.page,

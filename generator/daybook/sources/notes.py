@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -141,7 +142,12 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
     def problem(line: int, msg: str, level: str = "error", code: str = "note") -> None:
         problems.append(Problem(where, line, msg, level, code))
 
-    raw = path.read_bytes()
+    readable = True
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problem(1, f"cannot read the file ({exc.strerror or exc})", code="note.read")
+        raw, readable = b"", False
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -193,7 +199,7 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
     def line_of(key: str) -> int:
         return _key_line(node, key, offset=1) if node is not None else 1
 
-    if not text.strip():
+    if not text.strip() and readable:
         problem(1, "empty note: write something, or delete the file", code="note.empty")
 
     for key in meta:
@@ -334,8 +340,6 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
 def _assign_pages(notes: list[Note]) -> list[Note]:
     """A note whose path cannot be linked to (spaces, `#`, non-ASCII …) is served from a slug path
     beside it, so links to it are as safe as any other page's. The file itself keeps its name."""
-    from dataclasses import replace
-
     by_dir: dict[str, list[str]] = {}
     for n in notes:
         folder, name = posixpath.split(n.source)

@@ -135,9 +135,13 @@
     });
     this.pageLabel = el("span", "daybook-runs-page");
     pager.insertBefore(this.pageLabel, this.buttons.next);
+    var download = el("a", "daybook-runs-download", "runs.json");
+    download.setAttribute("href", this.url); // Daybook's own relative path (data-runs)
+    download.title = "Every run of this table, as JSON";
     controls.appendChild(this.input);
     controls.appendChild(pager);
     controls.appendChild(this.status);
+    controls.appendChild(download);
 
     var timer = null;
     this.input.addEventListener("focus", function () { self.load(); });
@@ -356,6 +360,7 @@
     if (to <= from) {
       var none = el("td", null, "No run matches \u201c" + this.query + "\u201d.");
       none.colSpan = this.headers.length;
+      none.style.textAlign = "left";
       var tr0 = document.createElement("tr");
       tr0.appendChild(none);
       body.appendChild(tr0);
