@@ -7,7 +7,7 @@ Deltas are direction-aware: for a metric that is minimized, a lower value is "be
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from daybook.analysis.ranking import Primary, leaderboard
@@ -76,23 +76,31 @@ def direction_of(key: str, primary: Primary | None) -> Direction:
     return guess_direction(key)
 
 
+_UNSET = object()
+
+
 def references(
     run: Run,
     runs: Sequence[Run],
     primary: Primary | None,
     models: Sequence[RegisteredModel],
     alias: str = "champion",
+    *,
+    index: Mapping[str, Run] | None = None,
+    best: Run | object | None = _UNSET,
 ) -> list[Reference]:
     """What a reader compares a run with: its parent, the experiment's best run, and the run
     behind each model's `champion` when that run is in the same experiment. A run is never
     compared with itself; a run in several roles appears once."""
-    by_id = {r.run_id: r for r in runs}
+    # Pages pass the experiment's index and leader in, computed once: recomputing them per run
+    # page made generate quadratic in the runs per experiment.
+    by_id = index if index is not None else {r.run_id: r for r in runs}
+    leader = leaderboard(runs, primary, 1) if best is _UNSET else ([best] if best else [])
     found: dict[str, list[str]] = {}
     if run.parent_id and run.parent_id in by_id:
         found.setdefault(run.parent_id, []).append("parent")
-    best = leaderboard(runs, primary, 1)
-    if best:
-        found.setdefault(best[0].run_id, []).append("best")
+    if leader:
+        found.setdefault(leader[0].run_id, []).append("best")  # type: ignore[union-attr]
     for m in models:
         version = m.aliases.get(alias)
         v = next((v for v in m.versions if v.version == version), None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
@@ -50,6 +51,10 @@ class ExperimentView:
     @property
     def best(self) -> Run | None:
         return self.leaders[0] if self.leaders else None
+
+    @cached_property
+    def by_id(self) -> dict[str, Run]:
+        return {r.run_id: r for r in self.runs}
 
 
 @dataclass
@@ -237,7 +242,7 @@ def run_view(site: SiteModel, snapshot: Snapshot, run: Run) -> RunView:
             )
         )
     exp = site.experiments_by_id.get(run.experiment_id)
-    runs = {r.run_id: r for r in exp.runs} if exp else {}
+    runs = exp.by_id if exp else {}
     rank = None
     if exp:
         for i, leader in enumerate(exp.leaders, 1):

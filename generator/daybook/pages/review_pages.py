@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from markupsafe import Markup
@@ -30,7 +31,7 @@ from daybook.pages.charts import (
 from daybook.pages.context import ExperimentView, ModelView, RunView, SiteModel
 from daybook.pages.paths import SitePaths
 from daybook.slug import page_path, slugify
-from daybook.snapshot import AliasEvent, Run, Snapshot
+from daybook.snapshot import AliasEvent, RegisteredModel, Run, Snapshot
 from daybook.state import ReferencePoint
 
 MONITORS = "monitors/index.md"
@@ -95,6 +96,10 @@ class Extras:
     where: Callable[[tuple[Any, ...]], str]
     problem_lines: list[str] = field(default_factory=list)
 
+    @cached_property
+    def registered(self) -> list[RegisteredModel]:
+        return [m.model for m in self.site.models]
+
     @classmethod
     def build(
         cls,
@@ -156,7 +161,9 @@ class Extras:
         exp = view.experiment
         comparison: Comparison | None = None
         if exp is not None:
-            refs = references(run, exp.runs, exp.primary, [m.model for m in self.site.models])
+            refs = references(
+                run, exp.runs, exp.primary, self.registered, index=exp.by_id, best=exp.best
+            )
             if refs:
                 comparison = compare(run, refs, exp.primary)
         return {
