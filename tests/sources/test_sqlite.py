@@ -197,7 +197,12 @@ def test_a_build_leaves_only_the_built_site_in_the_site_folder(built_site) -> No
         "site",
         "templates",
     ]
-    assert sorted(p.name for p in (built_site.root / "docs").iterdir()) == ["about.md"]
+    assert sorted(p.name for p in (built_site.root / "docs").iterdir()) == [
+        "about.md",
+        "journal",
+        "notes",
+        "writing-notes.md",
+    ]
 
 
 # --- what is not an MLflow store ------------------------------------------------------------------
