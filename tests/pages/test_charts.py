@@ -140,3 +140,26 @@ def test_the_bundle_is_wrapped_so_it_can_load_twice() -> None:
     text = vega_bundle()
     assert text.startswith("/*! vega ") and "(function () {" in text
     assert text.rstrip().endswith("}).call(window);") and "window.vegaEmbed" in text
+
+
+def test_a_big_experiment_progress_chart_is_thinned_but_keeps_every_best() -> None:
+    from daybook.pages.charts import MAX_RUN_POINTS
+    from daybook.snapshot import Metric, Run
+
+    runs = [
+        Run(
+            run_id=f"{i:032x}", experiment_id="1", name=f"r{i}", status="FINISHED",
+            start_time=1_700_000_000_000 + i * 60_000, end_time=None, user="u", artifact_uri="",
+            metrics={"loss": Metric("loss", 1.0 / (1 + i % 97) + (5000 - i) / 1e4, 0, 0)},
+        )
+        for i in range(5000)
+    ]  # fmt: skip
+    chart = best_so_far_chart(runs, "loss", "minimize")
+    assert chart is not None
+    layers = chart.spec["layer"]
+    drawn = layers[1]["data"]["values"]
+    best = layers[0]["data"]["values"]
+    assert len(drawn) <= MAX_RUN_POINTS + 2
+    assert min(p["y"] for p in drawn) == min(r.metric("loss") for r in runs)
+    assert all(b["y"] < a["y"] for a, b in zip(best[:-2], best[1:-1], strict=True))
+    assert any("5000 runs" in n for n in chart.notes)

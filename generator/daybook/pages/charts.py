@@ -33,7 +33,7 @@ from markupsafe import Markup
 
 from daybook.analysis.compare import Sweep
 from daybook.analysis.monitors import MonitorResult
-from daybook.analysis.series import Point, best_so_far, is_finite, prepare
+from daybook.analysis.series import Point, best_so_far, downsample, is_finite, prepare
 from daybook.config import Direction
 from daybook.escape import md_text
 from daybook.pages.paths import relative
@@ -53,6 +53,7 @@ STATIC_CONFIG: dict[str, Any] = {
     "title": {"color": "#7f7f7f", "fontSize": 12},
     "view": {"stroke": "#7f7f7f33"},
 }  # fmt: skip
+MAX_RUN_POINTS = 400  # runs drawn on an experiment's progress chart (page weight)
 MAX_CONCAT = 12  # sub-charts of one chart (metrics of a run, params of a sweep)
 
 
@@ -208,9 +209,13 @@ def best_so_far_chart(runs: Sequence[Run], metric: str, direction: Direction) ->
     if len(points) < 2:
         return None
     best = best_so_far(points, direction)
+    # A step line needs only the points where the best changes (and the last one).
+    best = [p for i, p in enumerate(best) if i in (0, len(best) - 1) or p.y != best[i - 1].y]
+    ordered = sorted(points, key=lambda p: (p.x, p.y))
+    shown = downsample(ordered, MAX_RUN_POINTS)
     run_values = [
         {"x": int(p.x), "y": _num(p.y), "run": names[(p.x, p.y)], "time": _utc(p.t)}
-        for p in sorted(points, key=lambda p: (p.x, p.y))
+        for p in shown
     ]
     best_values = [{"x": int(p.x), "y": _num(p.y)} for p in best]
     word = "lowest" if direction == "minimize" else "highest"
@@ -240,7 +245,14 @@ def best_so_far_chart(runs: Sequence[Run], metric: str, direction: Direction) ->
             },
         ],
     })  # fmt: skip
-    notes = (f"{skipped} runs with a NaN or infinite {metric} are not drawn",) if skipped else ()
+    notes: tuple[str, ...] = (
+        (f"{skipped} runs with a NaN or infinite {metric} are not drawn",) if skipped else ()
+    )
+    if len(shown) < len(ordered):
+        notes += (
+            f"{len(shown)} of {len(ordered)} runs drawn: the lowest and highest of each stretch "
+            "of time are kept; the best-so-far line uses every run",
+        )
     return Chart("best-so-far", f"Chart of {metric} per run over time, with the {word} so far",
                  spec, notes)  # fmt: skip
 

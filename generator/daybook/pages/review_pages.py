@@ -35,6 +35,7 @@ from daybook.snapshot import AliasEvent, RegisteredModel, Run, Snapshot
 from daybook.state import ReferencePoint
 
 MONITORS = "monitors/index.md"
+MAX_SWEEPS = 10  # sweeps charted on an experiment page (page weight)
 _STATUS_TEXT = {"ok": "✔ ok", "warn": "⚠ warn", "fail": "✖ fail", "error": "✖ error"}
 _VERDICT_ARROW = {"better": "▲", "worse": "▼", "equal": "="}
 
@@ -152,7 +153,9 @@ class Extras:
         sweeps = [s for s in self.sweeps.values()
                   if s.experiment.experiment.experiment_id == exp.experiment.experiment_id]
         sweeps.sort(key=lambda s: (-(s.sweep.parent.start_time or 0), s.sweep.parent.run_id))
-        return {"best_chart": chart, "sweeps": sweeps}  # fmt: skip
+        # The newest sweeps only: every sweep keeps its compare page, linked from its parent run.
+        shown = sweeps[:MAX_SWEEPS]
+        return {"best_chart": chart, "sweeps": shown, "more_sweeps": len(sweeps) - len(shown)}
 
     def run(self, view: RunView) -> dict[str, Any]:
         run = view.run
