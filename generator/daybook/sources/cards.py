@@ -13,9 +13,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from daybook.snapshot import CardFile, Problem
+from daybook.sources.front_matter import split_front_matter
 
 MAX_CARD_BYTES = 512 * 1024  # a card is prose; anything bigger is a mistake (or not a card)
 NOT_CARDS = ("index.md", "SUMMARY.md", "README.md")  # pages a folder may hold besides cards
@@ -99,42 +98,20 @@ def parse_card(text: str, where: str, key: str) -> CardFile:
         problems.append(Problem(where, line, msg, level, code))
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    lines = text.split("\n")
-    meta: dict[str, Any] = {}
-    meta_lines: dict[str, int] = {}
-    body, body_line = text, 1
-    if lines and lines[0].rstrip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
-        if end is None:
-            problem(1, "metadata starts with '---' but has no closing '---' line", code="card.yaml")
-            body, body_line = "\n".join(lines[1:]), 2
-        else:
-            block = "\n".join(lines[1:end])
-            body, body_line = "\n".join(lines[end + 1 :]), end + 2
-            try:
-                node = yaml.compose(block, Loader=yaml.SafeLoader)
-                loaded = yaml.safe_load(block)
-            except yaml.YAMLError as exc:
-                mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-                line = mark.line + 2 if mark is not None else 2
-                reason = str(getattr(exc, "problem", None) or exc).strip()
-                problem(
-                    line,
-                    f"invalid YAML metadata: {reason}; the metadata is ignored until it is fixed",
-                    code="card.yaml",
-                )
-                node, loaded = None, None
-            if isinstance(loaded, dict):
-                meta = {str(k): v for k, v in loaded.items()}
-                if isinstance(node, yaml.MappingNode):
-                    for k, _ in node.value:
-                        meta_lines[str(getattr(k, "value", ""))] = k.start_mark.line + 2
-            elif loaded is not None:
-                problem(
-                    2,
-                    "metadata must be `key: value` lines (license, tags, datasets …)",
-                    code="card.yaml",
-                )
+    fm = split_front_matter(text)
+    meta, meta_lines, body, body_line = fm.meta, fm.key_lines(), fm.body, fm.body_line
+    if fm.trouble == "unclosed":
+        problem(1, "metadata starts with '---' but has no closing '---' line", code="card.yaml")
+    elif fm.trouble == "yaml":
+        problem(
+            fm.trouble_line,
+            f"invalid YAML metadata: {fm.detail}; the metadata is ignored until it is fixed",
+            code="card.yaml",
+        )
+    elif fm.trouble == "not-mapping":
+        problem(
+            2, "metadata must be `key: value` lines (license, tags, datasets …)", code="card.yaml"
+        )
     if not text.strip():
         problem(
             1,

@@ -19,6 +19,7 @@ import yaml
 from daybook.escape import md_link
 from daybook.slug import slugify, unique_slugs
 from daybook.snapshot import NOTE_TYPES, Author, Journal, Note, Problem
+from daybook.sources.front_matter import split_front_matter
 from daybook.sources.mkdocs_yml import JournalLayout
 
 KNOWN_KEYS = ("date", "authors", "type", "tags", "title", "draft")
@@ -161,40 +162,26 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     name_date, name_rest = _date_from_name(path.stem)
 
-    meta: dict[str, Any] = {}
-    node: yaml.Node | None = None
-    body, body_line = text, 1
-    lines = text.split("\n")
-    if lines and lines[0].rstrip() == "---":
-        end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in ("---", "...")), None)
-        if end is None:
-            problem(
-                1,
-                "front matter starts with '---' but has no closing '---' line",
-                code="note.front-matter",
-            )
-            body, body_line = "\n".join(lines[1:]), 2
-        else:
-            block = "\n".join(lines[1:end])
-            body, body_line = "\n".join(lines[end + 1 :]), end + 2
-            try:
-                node = yaml.compose(block, Loader=yaml.SafeLoader)
-                loaded = yaml.safe_load(block)
-            except yaml.YAMLError as exc:
-                problem(
-                    _yaml_line(exc, 1),
-                    f"invalid YAML front matter: {_yaml_problem(exc)}",
-                    code="note.front-matter",
-                )
-                loaded = None
-            if isinstance(loaded, dict):
-                meta = {str(k): v for k, v in loaded.items()}
-            elif loaded is not None:
-                problem(
-                    2,
-                    "front matter must be `key: value` lines (date, authors, type, tags, title)",
-                    code="note.front-matter",
-                )
+    fm = split_front_matter(text)
+    meta, node, body, body_line = fm.meta, fm.node, fm.body, fm.body_line
+    if fm.trouble == "unclosed":
+        problem(
+            1,
+            "front matter starts with '---' but has no closing '---' line",
+            code="note.front-matter",
+        )
+    elif fm.trouble == "yaml":
+        problem(
+            fm.trouble_line,
+            f"invalid YAML front matter: {fm.detail}",
+            code="note.front-matter",
+        )
+    elif fm.trouble == "not-mapping":
+        problem(
+            2,
+            "front matter must be `key: value` lines (date, authors, type, tags, title)",
+            code="note.front-matter",
+        )
 
     def line_of(key: str) -> int:
         return _key_line(node, key, offset=1) if node is not None else 1
