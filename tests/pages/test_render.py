@@ -236,6 +236,26 @@ def test_a_site_template_can_extend_the_built_in_one(snapshot: Snapshot, tmp_pat
     assert all(pages[p] == builtin[p] for p in run_pages)
 
 
+def test_an_override_replaces_one_block_and_keeps_the_rest(
+    snapshot: Snapshot, tmp_path: Path
+) -> None:
+    (tmp_path / "run.md.j2").write_text(
+        '{% extends "default:run.md.j2" %}\n'
+        "{% block params %}\n## Parameters\n\nShown on request: {{ r.params | length }}.\n"
+        "{% endblock %}\n",
+        encoding="utf-8",
+    )
+    pages, builtin = render(snapshot, tmp_path), render(snapshot, None)
+    run_pages = [p for p in builtin if "/runs/" in p]
+    assert run_pages
+    for path in run_pages:
+        assert "Shown on request: " in pages[path]
+        assert "| Parameter | Value |" not in pages[path]
+        before, _, _ = builtin[path].partition("## Parameters")
+        assert pages[path].startswith(before)  # everything above the block is untouched
+        assert "## Tags" in pages[path]
+
+
 def test_the_most_specific_experiment_template_wins(snapshot: Snapshot, tmp_path: Path) -> None:
     (tmp_path / "experiment.md.j2").write_text("generic {{ exp.experiment.name }}\n", "utf-8")
     (tmp_path / "experiment-classifier.md.j2").write_text(
