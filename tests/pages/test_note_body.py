@@ -11,20 +11,17 @@ from hypothesis import strategies as st
 
 from daybook.analysis.references import Catalog, Resolved, Target, find_references
 from daybook.analysis.secrets import find_secrets
-from daybook.pages.note_body import EXCERPT, render_body, sanitize_prose, target_scheme
+from daybook.pages.note_body import (
+    EXCERPT,
+    SITE_EXTENSIONS,
+    render_body,
+    sanitize_prose,
+    target_scheme,
+)
 from daybook.snapshot import Snapshot
 
 # The Markdown extensions `daybook init` configures in mkdocs.yml.
-EXTENSIONS = [
-    "admonition",
-    "attr_list",
-    "md_in_html",
-    "tables",
-    "toc",
-    "pymdownx.details",
-    "pymdownx.superfences",
-    "pymdownx.tasklist",
-]
+EXTENSIONS = list(SITE_EXTENSIONS)
 FORBIDDEN_TAGS = {
     *("script", "iframe", "object", "embed", "style", "link", "meta", "form", "svg", "math"),
     *("base", "frame", "frameset", "template", "textarea", "button"),

@@ -303,47 +303,34 @@ def _decision_months(renderer: Renderer, view: JournalView) -> list[tuple[str, l
 def open_action_items(renderer: Renderer, view: JournalView, page: str) -> list[ItemView]:
     """Every open action item, oldest first, its text linked as seen from `page` (e.g. the home
     page's short list)."""
-    out = []
-    for item in view.items.open_actions:
-        d = item.note.date
-        assert d is not None
-        age = (view.as_of - d).days if view.as_of else None
-        out.append(
-            ItemView(
-                d.isoformat(),
-                _item_text(renderer, view, item, page),
-                item.note.page,
-                item.note.title,
-                view.author_names(item.note.authors),
-                age,
-            )
-        )
-    return out
+    return [_item_view(renderer, view, item, page) for item in view.items.open_actions]
+
+
+def _item_view(renderer: Renderer, view: JournalView, item: Item, page: str) -> ItemView:
+    """One open action item as a row, its age counted to the journal's "as of" day."""
+    d = item.note.date
+    assert d is not None
+    return ItemView(
+        d.isoformat(),
+        _item_text(renderer, view, item, page),
+        item.note.page,
+        item.note.title,
+        view.author_names(item.note.authors),
+        (view.as_of - d).days if view.as_of else None,
+    )
 
 
 def _owners(renderer: Renderer, view: JournalView) -> list[tuple[str, list[ItemView]]]:
     page = view.pages.actions
     groups: dict[str, list[ItemView]] = {}
     for item in view.items.open_actions:
-        d = item.note.date
-        assert d is not None
         if item.owner in view.journal.authors:
             label = f"{view.journal.authors[item.owner].name} (@{item.owner})"
         elif item.owner:
             label = f"@{item.owner}"
         else:
             label = ""
-        age = (view.as_of - d).days if view.as_of else None
-        groups.setdefault(label, []).append(
-            ItemView(
-                d.isoformat(),
-                _item_text(renderer, view, item, page),
-                item.note.page,
-                item.note.title,
-                view.author_names(item.note.authors),
-                age,
-            )
-        )
+        groups.setdefault(label, []).append(_item_view(renderer, view, item, page))
     ordered = sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0].lower()))
     return [
         (label or "No owner", sorted(items, key=lambda i: (-(i.age or 0), i.date, i.page)))
