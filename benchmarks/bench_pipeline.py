@@ -9,11 +9,11 @@ shows up in another's):
     floor     read-only sqlite3 SELECTs of what Daybook reads (experiments, runs, params, tags,
               latest metrics, models, and the metric points of the runs Daybook reads histories
               for): the least any reader can cost
-    pull      daybook.pull.pull(config, uri)
-    generate  daybook.site.render_site + daybook.site.write_pages, with the site's Daybook cache
-              (.daybook/: chart SVGs) emptied first, as on a first build
+    pull      daybook.store.pull.pull(config, uri)
+    generate  daybook.commands.generate.render_site + write_pages, with the site's Daybook
+              cache (.daybook/: chart SVGs) emptied first, as on a first build
     generate-warm  the same again, cache filled: what every later build pays
-    mkdocs    daybook.mkdocs_runner.build_site on a scaffolded site, pages precomputed
+    mkdocs    daybook.mkdocs.runner.build_site on a scaffolded site, pages precomputed
     e2e       `daybook build -C SITE --tracking-uri URI -q` on a fresh site, then once more
               (incremental pull, warm caches), with --e2e
 
@@ -77,14 +77,14 @@ class Clock:
 
 
 def _site(state: dict[str, Any]) -> Any:
-    from daybook.site import load_site
+    from daybook.commands.generate import load_site
 
     return load_site(Path(state["site"]), state["uri"])
 
 
 def stage_pull(state: dict[str, Any]) -> dict[str, Any]:
     from daybook.analysis.policy import page_run_ids
-    from daybook.pull import pull
+    from daybook.store.pull import pull
 
     site = _site(state)
     clock = Clock()
@@ -154,7 +154,7 @@ def stage_floor(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
-    from daybook.site import render_site, write_pages
+    from daybook.commands.generate import render_site, write_pages
 
     site = _site(state)
     if cold:
@@ -164,7 +164,7 @@ def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
         snap = pickle.load(fh)
     load = time.perf_counter() - t0
     clock = Clock()
-    pages = render_site(site, snap, progress=clock)
+    pages = render_site(site, snap, progress=clock).pages
     clock(f"render_site: {len(pages)} files")
     write_pages(pages, Path(state["markdown"]))
     clock("write_pages")
@@ -187,8 +187,8 @@ def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
 def stage_mkdocs(state: dict[str, Any]) -> dict[str, Any]:
     import logging
 
-    from daybook.mkdocs_runner import build_site
-    from daybook.site import GENERATED_MARKER, precompute
+    from daybook.commands.generate import GENERATED_MARKER, precompute
+    from daybook.mkdocs.runner import build_site
 
     site = _site(state)
     md = Path(state["markdown"])
@@ -323,7 +323,7 @@ def _breakdown(marks: list[list[Any]]) -> str:
 
 STAGE_NAMES = {
     "floor": "(a) raw floor: read-only sqlite3 SELECTs",
-    "pull": "(b) pull: `daybook.pull.pull`",
+    "pull": "(b) pull: `daybook.store.pull.pull`",
     "generate": "(c) generate: `render_site` + `write_pages`, cold cache",
     "generate-warm": "(c') generate again, warm cache",
     "mkdocs": "(d) mkdocs build: `build_site`",
@@ -476,7 +476,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run(args: argparse.Namespace, work: Path) -> int:
-    from daybook.scaffold import init_site
+    from daybook.mkdocs.scaffold import init_site
 
     limits = {"timeout": args.timeout, "max_rss_mb": args.max_rss_gb * 1024}
     res: dict[str, dict[str, Any]] = {}

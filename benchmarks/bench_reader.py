@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the browser helper the tests use
 
 from browser import Browser, browser, browser_available, page_url, serve  # noqa: E402
 

@@ -119,12 +119,13 @@ def nav_text(site: Path, markdown: Path | None) -> str | None:
     for path in (markdown / "SUMMARY.md" if markdown else None, site / "docs" / "SUMMARY.md"):
         if path is not None and path.exists():
             return path.read_text(encoding="utf-8")
-    from daybook.site import load_site, offline_snapshot, render_site
-    from daybook.snapshot_store import SnapshotError
+    from daybook.commands.generate import load_site, render_site
+    from daybook.commands.pull import offline_snapshot
+    from daybook.store.snapshot_file import SnapshotError
 
     loaded = load_site(site)
     try:
-        return render_site(loaded, offline_snapshot(loaded)).get("SUMMARY.md", "")
+        return render_site(loaded, offline_snapshot(loaded)).pages.get("SUMMARY.md", "")
     except SnapshotError:
         return None
 

@@ -115,8 +115,8 @@ def client_view(db: Path, history_runs: int = 8) -> dict[str, Any]:
 
 def daybook_view(db: Path) -> dict[str, Any]:
     """Daybook's pull: runs, histories and models, keyed by run name."""
-    from daybook.config import DaybookConfig
-    from daybook.pull import pull
+    from daybook.core.config import DaybookConfig
+    from daybook.store.pull import pull
 
     snap = pull(DaybookConfig(), f"sqlite:///{db}")
     names = {r.run_id: r.name for r in snap.runs}

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from daybook.config import DaybookConfig
-from daybook.pull import pull
-from daybook.scaffold import init_site
-from daybook.snapshot import Snapshot
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import Snapshot
+from daybook.mkdocs.scaffold import init_site
+from daybook.store.pull import pull
 from helpers import fingerprint, run_cli
 from store_builder import StoreInfo, build_deleted_store, build_store
 

@@ -13,7 +13,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from daybook.snapshot import Snapshot
+from daybook.core.snapshot import Snapshot
 
 # Names MLflow (or a careless reader) would leave behind in a working directory.
 STRAY_NAMES = {"mlflow.db", "mlruns", "mlartifacts"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daybook.scaffold import init_site
+from daybook.mkdocs.scaffold import init_site
 
 AUTHORS_YML = """\
 authors:

@@ -18,9 +18,9 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 
-from daybook.config import DaybookConfig
-from daybook.pull import pull
-from daybook.snapshot import Snapshot
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import Snapshot
+from daybook.store.pull import pull
 
 DAY = 86_400_000
 T0 = 1_764_000_000_000  # 2025-11-24 16:00 UTC

@@ -9,7 +9,7 @@ import pytest
 
 from daybook import __version__
 from daybook.cli import main
-from daybook.scaffold import FILES
+from daybook.mkdocs.scaffold import FILES
 from helpers import error_lines, fingerprint, read_tree, run_cli
 
 COMMANDS = sorted(main.commands)

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from daybook.cli import main as cli
-from daybook.config import DaybookConfig
+from daybook.core.config import DaybookConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "daybook.yml"

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from daybook import __version__
-from daybook.errors import DaybookError
+from daybook.core.errors import DaybookError
 
 os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
 os.environ.setdefault("DISABLE_MKDOCS_2_WARNING", "true")
@@ -134,50 +134,26 @@ def demo(directory: Path, notes_site: Path | None, no_notes: bool, quiet: bool) 
     card for cancer-detector (docs/models/, some sections left to fill in) and the alias history
     of its story (history/aliases.jsonl), unless those files exist.
     """
-    from daybook.demo import DemoError, create_demo_store
+    from daybook.commands.demo import run_demo
 
-    progress = _Progress(quiet)
-    directory.mkdir(parents=True, exist_ok=True)
-    now_ms = int(time.time() * 1000)  # the story's "now": the demo alias history shares it
-    try:
-        store = create_demo_store(directory, progress=progress, now_ms=now_ms)
-    except DemoError as exc:
-        raise DaybookError(str(exc)) from None
-    if store.created:
-        progress(f"demo store ready: {store.tracking_uri}")
-    else:
-        click.echo(f"{store.db_path} already exists; leaving it as it is.", err=True)
-    site = notes_site if notes_site is not None else directory
-    if store.created and (site / "mkdocs.yml").is_file():
-        from daybook.demo_models import write_demo_models
-
-        for path in write_demo_models(site, store, now_ms):
-            progress(f"wrote {_shown(path)}")
-        from daybook.demo_settings import write_demo_settings
-
-        for key in write_demo_settings(site):
-            progress(f"added the demo's {key} to {_shown(site / 'daybook.yml')}")
-    if no_notes:
-        return
-    if not (site / "mkdocs.yml").is_file():
-        if notes_site is not None:
-            raise DaybookError(f"{site / 'mkdocs.yml'}: not found; --site must be a Daybook site")
-        progress(f"no mkdocs.yml in {site}: no demo notes (run it in a site, or pass --site)")
-        return
-    from daybook.demo_notes import write_demo_notes
-
-    result = write_demo_notes(site, store.tracking_uri, progress)
-    if result.reason:
-        click.echo(f"No demo notes: {result.reason}.", err=True)
+    outcome = run_demo(
+        directory,
+        notes_site,
+        notes=not no_notes,
+        progress=_Progress(quiet),
+        now_ms=int(time.time() * 1000),  # the story's "now": the demo alias history shares it
+    )
+    for notice in outcome.notices:
+        click.echo(notice, err=True)
 
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Create a new Daybook site in DIRECTORY (refuses to overwrite any file)."""
-    from daybook.scaffold import init_site
+    from daybook.commands.init import init
 
-    written = init_site(directory)
+    written = init(directory)
     for path in written:
         click.echo(f"created {path}")
     click.echo(
@@ -219,7 +195,7 @@ def generate(
 
     Pulls first (only what changed since the last pull), unless --offline.
     """
-    from daybook.site import generate, load_site, write_pages
+    from daybook.commands.generate import generate, load_site, write_pages
 
     _modes(offline, full)
     progress = _Progress(quiet)
@@ -262,21 +238,22 @@ def build(
     A successful build is recorded in .daybook/state.json: the next build's morning review
     starts from it (unless --since says otherwise).
     """
-    from daybook.mkdocs_runner import build_site, config_file
-    from daybook.site import generate, load_site, precompute
-    from daybook.state import record_build
+    from daybook.commands.build import build as build_command
+    from daybook.commands.generate import load_site
 
     _modes(offline, full)
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
-    config_file(site.root)  # no mkdocs.yml: say so before reading the store
-    started = int(time.time() * 1000)
-    generated = generate(site, progress, offline=offline, full=full, since=since, now_ms=started)
-    precompute(site, generated)  # the gen-files script logs its problems as build warnings
-    progress(f"generated {len(generated.pages)} pages; building the site with MkDocs")
-    _mkdocs_logging(quiet)
-    out = build_site(site.root, site_dir=site_dir, strict=strict)
-    record_build(site.root, started, site.tracking_uri)
+    out = build_command(
+        site,
+        progress,
+        site_dir=site_dir,
+        strict=strict,
+        offline=offline,
+        full=full,
+        since=since,
+        before_mkdocs=lambda: _mkdocs_logging(quiet),
+    )
     progress(f"site built in {out}")
 
 
@@ -293,20 +270,12 @@ def serve(
 
     Each rebuild pulls what changed since the last pull, unless --offline.
     """
-    from daybook.mkdocs_runner import serve_site
-    from daybook.site import OFFLINE_VARIABLE, load_site
+    from daybook.commands.build import serve as serve_command
+    from daybook.commands.generate import load_site
 
     site = load_site(site_root, tracking_uri)
-    os.environ["MLFLOW_TRACKING_URI"] = site.tracking_uri  # the gen script reads the same store
-    if offline:
-        os.environ[OFFLINE_VARIABLE] = "1"  # the gen script reads the snapshot only
-    if since:
-        from daybook.state import ENV_SINCE, parse_since
-
-        parse_since(since, int(time.time() * 1000))  # a mistake is one line now, not per rebuild
-        os.environ[ENV_SINCE] = since  # the gen script's review starts there
     _mkdocs_logging(False)
-    serve_site(site.root, dev_addr)
+    serve_command(site, dev_addr, offline=offline, since=since)
 
 
 @main.command("pull")
@@ -321,7 +290,8 @@ def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: b
     have ended since, deleted runs, and the registry; metric histories and artifact listings
     only for page runs that changed. `build --offline` then needs no store.
     """
-    from daybook.site import load_site, pull_site
+    from daybook.commands.generate import load_site
+    from daybook.commands.pull import pull_site
 
     site = load_site(site_root, tracking_uri)
     pull_site(site, _Progress(quiet), full=full)
@@ -370,8 +340,8 @@ def note(
     versions and alias changes, each line an MLflow URI that becomes a link on the site. A note
     that exists is never overwritten: its path is printed and the command succeeds.
     """
-    from daybook.note import NoteRequest, create_note
-    from daybook.site import load_site
+    from daybook.commands.generate import load_site
+    from daybook.commands.note import NoteRequest, create_note
 
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
@@ -424,7 +394,7 @@ def check(
     and day; model cards (metadata, Hub rules, staleness) and the alias history; daybook.yml
     (monitors naming what the store has) and mkdocs.yml. Exits 1 when there is an error.
     """
-    from daybook.check import (
+    from daybook.commands.check import (
         evaluate_site_monitors,
         format_json,
         format_monitors,
@@ -472,8 +442,8 @@ def card() -> None:
 def card_new(name: str, site_root: Path, tracking_uri: str | None) -> None:
     """Write a card skeleton for the registered model NAME into the site's cards folder
     (docs/models/ by default). Never overwrites: an existing card is an error."""
-    from daybook.modelcard import new_card
-    from daybook.site import load_site
+    from daybook.commands.card import new_card
+    from daybook.commands.generate import load_site
 
     path = new_card(load_site(site_root, tracking_uri), name)
     click.echo(f"created {_shown(path)}")
@@ -506,8 +476,8 @@ def card_export(
     Hub (license, tags, datasets, metrics, a model-index built from the run's metrics) and the
     card's sections. Without --version or --alias: the version the site's card describes. The
     result is checked offline to load back unchanged through huggingface_hub."""
-    from daybook.modelcard import export_card, write_export
-    from daybook.site import load_site
+    from daybook.commands.card import export_card, write_export
+    from daybook.commands.generate import load_site
 
     if version is not None and alias is not None:
         raise click.UsageError("give --version or --alias, not both")

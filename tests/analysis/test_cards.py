@@ -15,7 +15,7 @@ from daybook.analysis.cards import (
     split_sections,
     staleness,
 )
-from daybook.snapshot import (
+from daybook.core.snapshot import (
     CardFile,
     DatasetInput,
     Metric,

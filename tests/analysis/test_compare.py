@@ -8,7 +8,7 @@ import pytest
 
 from daybook.analysis.compare import compare, delta, references, sweep
 from daybook.analysis.ranking import Primary
-from daybook.snapshot import Snapshot
+from daybook.core.snapshot import Snapshot
 from review_store import review_config, review_snapshot, review_store  # noqa: F401
 
 LOSS = Primary("val_loss", "minimize", True)

@@ -10,7 +10,7 @@ from daybook.analysis.deployments import (
     state_after,
     timeline,
 )
-from daybook.snapshot import AliasEvent, ModelVersion, RegisteredModel
+from daybook.core.snapshot import AliasEvent, ModelVersion, RegisteredModel
 
 
 def model(name: str, aliases: dict[str, int], versions: int = 3) -> RegisteredModel:

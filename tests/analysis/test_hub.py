@@ -10,7 +10,7 @@ from huggingface_hub import ModelCardData
 
 from daybook.analysis.cards import MergedCard, merge_card
 from daybook.analysis.hub import check_metadata, checked, hub_metadata, model_index
-from daybook.snapshot import (
+from daybook.core.snapshot import (
     DatasetInput,
     Experiment,
     Metric,

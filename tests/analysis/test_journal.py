@@ -13,8 +13,8 @@ from daybook.analysis.journal import (
     note_items,
     previous_note,
 )
-from daybook.config import DaybookConfig
-from daybook.snapshot import (
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import (
     AliasEvent,
     Author,
     Experiment,

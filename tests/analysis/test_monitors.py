@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from daybook.analysis.monitors import evaluate_monitor, evaluate_monitors
-from daybook.config import DaybookConfig, Monitor
-from daybook.snapshot import Snapshot
+from daybook.core.config import DaybookConfig, Monitor
+from daybook.core.snapshot import Snapshot
 from review_store import review_config, review_snapshot, review_store  # noqa: F401
 
 
@@ -107,8 +107,8 @@ def test_the_report_counts_worst_first(
 
 
 def test_monitor_config_is_validated_with_lines(tmp_path) -> None:
-    from daybook.config import load_config
-    from daybook.errors import ConfigError
+    from daybook.core.config import load_config
+    from daybook.core.errors import ConfigError
 
     (tmp_path / "daybook.yml").write_text(
         "monitors:\n  - name: a\n    model: churn@champion\n    metric: auc\n    min: 0.8\n"

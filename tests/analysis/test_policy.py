@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from daybook.analysis.policy import page_run_ids
-from daybook.config import DaybookConfig, PrimaryMetric, RunPages
-from daybook.snapshot import TAG_PARENT, Experiment, Metric, ModelVersion, RegisteredModel, Run
+from daybook.core.config import DaybookConfig, PrimaryMetric, RunPages
+from daybook.core.snapshot import TAG_PARENT, Experiment, Metric, ModelVersion, RegisteredModel, Run
 
 EXPS = [Experiment("1", "one", "", None, None), Experiment("2", "two", "", None, None)]
 

@@ -9,8 +9,8 @@ import sys
 import pytest
 
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
-from daybook.config import DaybookConfig, PrimaryMetric
-from daybook.snapshot import Experiment, Metric, Run
+from daybook.core.config import DaybookConfig, PrimaryMetric
+from daybook.core.snapshot import Experiment, Metric, Run
 
 EXP = Experiment("1", "churn-eu", "", None, None)
 

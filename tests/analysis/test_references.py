@@ -18,7 +18,7 @@ from daybook.analysis.references import (
     resolve_run_ids,
     run_keys,
 )
-from daybook.snapshot import Journal, Note, Run, Snapshot
+from daybook.core.snapshot import Journal, Note, Run, Snapshot
 
 
 def _note(source: str, body: str, day: dt.date | None = dt.date(2026, 11, 24), **kw) -> Note:

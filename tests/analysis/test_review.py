@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from daybook.analysis.review import build_review, data_updates, recent_runs
-from daybook.config import DaybookConfig
-from daybook.snapshot import AliasEvent, Snapshot
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import AliasEvent, Snapshot
 from review_store import SINCE, T0, review_config, review_snapshot, review_store  # noqa: F401
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,14 +20,12 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
-from daybook.pages.runs_table import page_url, relative_url
-from daybook.pull import pull
-from daybook.site import load_site, render_site
-from daybook.squeeze import squeeze_html
-from helpers import parse_html, run_cli
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 from browser import Browser, StaticServer, browser_available, serve
+from daybook.commands.generate import load_site, render_site
+from daybook.mkdocs.squeeze import squeeze_html
+from daybook.pages.runs_table import page_url, relative_url
+from daybook.store.pull import pull
+from helpers import parse_html, run_cli
 
 T0 = 1_764_000_000_000
 SECRET = "sk-live-RUNS-JSON-MUST-NOT-HOLD-THIS"
@@ -257,7 +254,7 @@ def test_runs_json_is_deterministic_and_the_same_from_generate(
     generated = (out / built.exp_dir / "runs.json").read_bytes()
     assert generated == (built.html / built.exp_dir / "runs.json").read_bytes()
     site = load_site(built.root, big_store.uri)
-    again = render_site(site, pull(site.config, big_store.uri))
+    again = render_site(site, pull(site.config, big_store.uri)).pages
     assert again[built.exp_dir + "runs.json"].encode() == generated
 
 

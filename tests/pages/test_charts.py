@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daybook.analysis.monitors import evaluate_monitors
+from daybook.core.snapshot import MetricHistory
 from daybook.pages.charts import (
     BUNDLE,
     Chart,
@@ -24,7 +25,6 @@ from daybook.pages.charts import (
     script_json,
     vega_bundle,
 )
-from daybook.snapshot import MetricHistory
 from review_store import (  # noqa: F401
     HOSTILE,
     HOSTILE_METRIC,
@@ -144,8 +144,8 @@ def test_the_bundle_is_wrapped_so_it_can_load_twice() -> None:
 
 
 def test_a_big_experiment_progress_chart_is_thinned_but_keeps_every_best() -> None:
+    from daybook.core.snapshot import Metric, Run
     from daybook.pages.charts import MAX_RUN_POINTS
-    from daybook.snapshot import Metric, Run
 
     runs = [
         Run(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from daybook.core.snapshot import Note
 from daybook.pages.journal import JournalPages, _post_slugs
-from daybook.slug import is_slug
-from daybook.snapshot import Note
+from daybook.safety.slug import is_slug
 
 
 def _note(source: str, day: dt.date | None = dt.date(2026, 11, 24), kind: str = "daily") -> Note:

@@ -10,15 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daybook.analysis.references import Catalog, Resolved, Target, find_references
-from daybook.analysis.secrets import find_secrets
-from daybook.pages.note_body import (
+from daybook.core.snapshot import Snapshot
+from daybook.pages.note_body import render_body
+from daybook.safety.sanitize import (
     EXCERPT,
     SITE_EXTENSIONS,
-    render_body,
     sanitize_prose,
     target_scheme,
 )
-from daybook.snapshot import Snapshot
+from daybook.safety.secrets import find_secrets
 
 # The Markdown extensions `daybook init` configures in mkdocs.yml.
 EXTENSIONS = list(SITE_EXTENSIONS)

@@ -14,11 +14,11 @@ import pytest
 
 from conftest import BuiltSite
 from daybook.analysis.policy import page_run_ids
-from daybook.config import DaybookConfig
-from daybook.errors import DaybookError
+from daybook.commands.generate import GENERATED_MARKER, generate, load_site
+from daybook.core.config import DaybookConfig
+from daybook.core.errors import DaybookError
+from daybook.core.snapshot import Snapshot
 from daybook.pages.render import Renderer
-from daybook.site import GENERATED_MARKER, generate_pages, load_site
-from daybook.snapshot import Snapshot
 from helpers import HtmlPage, error_lines, parse_html, read_tree, run_cli, stray_files
 from store_builder import (
     HOSTILE_RUN_NAME,
@@ -56,7 +56,7 @@ def test_generate_replaces_what_an_earlier_generate_wrote(
 def test_generate_writes_what_render_site_returns(
     generated: Path, site_root: Path, store: StoreInfo
 ) -> None:
-    pages = generate_pages(load_site(site_root, store.uri))
+    pages = generate(load_site(site_root, store.uri)).pages
     written = read_tree(generated)
     assert written.pop(GENERATED_MARKER)
     assert written == {path: text.encode("utf-8") for path, text in pages.items()}

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from daybook.config import DaybookConfig, RunPages
-from daybook.errors import SourceError
-from daybook.pull import pull
+from daybook.core.config import DaybookConfig, RunPages
+from daybook.core.errors import SourceError
 from daybook.sources import client as client_module
 from daybook.sources.client import ClientReader
 from daybook.sources.mlflow import open_reader, sqlite_path
 from daybook.sources.sqlite import SqliteReader
+from daybook.store.pull import pull
 from helpers import error_lines, fingerprint, run_cli, snapshot_data, stray_files
 from store_builder import StoreInfo
 

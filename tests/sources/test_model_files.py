@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from daybook.config import DaybookConfig
-from daybook.pull import pull
-from daybook.snapshot import Snapshot
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import Snapshot
 from daybook.sources.model_files import _parse_mlmodel, logged_model_id, wanted_versions
+from daybook.store.pull import pull
 from helpers import fingerprint
 from model_store import ModelStore, build_model_store
 
@@ -75,7 +75,7 @@ def test_the_client_reader_reads_the_same_files(mstore: ModelStore, snap: Snapsh
 
 
 def test_which_versions_files_are_read() -> None:
-    from daybook.snapshot import ModelVersion, RegisteredModel
+    from daybook.core.snapshot import ModelVersion, RegisteredModel
 
     vs = tuple(ModelVersion("m", n, 0, 0, "", "READY", "", "", "") for n in range(1, 8))
     m = RegisteredModel("m", "", 0, 0, aliases={"prod": 2}, versions=vs)

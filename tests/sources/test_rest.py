@@ -33,10 +33,10 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric
 
-from daybook.config import DaybookConfig, ExperimentFilter, RunPages
-from daybook.errors import SourceError
-from daybook.pull import pull, update
-from daybook.snapshot import Snapshot
+from daybook.core.config import DaybookConfig, ExperimentFilter, RunPages
+from daybook.core.errors import SourceError
+from daybook.core.snapshot import Snapshot
+from daybook.store.pull import pull, update
 from helpers import error_lines, read_tree, run_cli, snapshot_data
 from store_builder import StoreInfo
 

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from daybook.config import DaybookConfig, ExperimentFilter, RunPages
-from daybook.errors import SourceError
-from daybook.pull import pull
-from daybook.snapshot import Artifact, DatasetInput, Snapshot
+from daybook.core.config import DaybookConfig, ExperimentFilter, RunPages
+from daybook.core.errors import SourceError
+from daybook.core.snapshot import Artifact, DatasetInput, Snapshot
 from daybook.sources.client import ClientReader
 from daybook.sources.mlflow import open_reader
 from daybook.sources.sqlite import KNOWN_REVISIONS, SqliteReader, connect_readonly, schema_revision
+from daybook.store.pull import pull
 from helpers import error_lines, fingerprint, run_cli, snapshot_data, stray_files
 from store_builder import HOSTILE_DESCRIPTION, StoreInfo
 

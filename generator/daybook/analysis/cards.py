@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from daybook.analysis.mdscan import prose_mask
-from daybook.snapshot import (
+from daybook.core.snapshot import (
     CardFile,
     DatasetInput,
     Experiment,

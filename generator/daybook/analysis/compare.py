@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from daybook.analysis.ranking import Primary, leaderboard
 from daybook.analysis.review import Verdict
 from daybook.analysis.series import better, is_finite
-from daybook.config import Direction, guess_direction
-from daybook.snapshot import RegisteredModel, Run
+from daybook.core.config import Direction, guess_direction
+from daybook.core.snapshot import RegisteredModel, Run
 
 MAX_METRICS = 12  # rows of a comparison; the run page's metric table has every metric
 

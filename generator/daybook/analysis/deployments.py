@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from daybook.snapshot import AliasEvent, RegisteredModel
+from daybook.core.snapshot import AliasEvent, RegisteredModel
 
 Key = tuple[str, str]  # (model name, alias)
 

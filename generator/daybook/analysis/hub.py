@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from daybook.analysis.cards import EVAL_CONTEXTS, MergedCard
-from daybook.snapshot import Problem
+from daybook.core.snapshot import Problem
 
 DAYBOOK_KEYS = ("last_updated",)  # Daybook's own front matter: not Hub metadata
 

@@ -11,9 +11,8 @@ from dataclasses import dataclass, field
 
 from daybook.analysis.mdscan import line_at, prose_mask
 from daybook.analysis.ranking import Primary, primary_metric
-from daybook.analysis.secrets import find_secrets
-from daybook.config import DaybookConfig
-from daybook.snapshot import (
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import (
     AliasEvent,
     Experiment,
     Journal,
@@ -23,6 +22,7 @@ from daybook.snapshot import (
     Run,
     Snapshot,
 )
+from daybook.safety.secrets import find_secrets
 
 ITEM_TYPES = ("meeting", "decision", "postmortem")  # notes whose decisions and tasks are collected
 _HEADING = re.compile(r"^(?P<hashes>#{1,6})\s+(?P<text>.*?)\s*#*\s*$")

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from daybook.analysis.series import is_finite
-from daybook.config import DaybookConfig, Direction, Monitor, MonitorRules, guess_direction
-from daybook.escape import format_number
-from daybook.slug import unique_slugs
-from daybook.snapshot import RegisteredModel, Run, Snapshot
+from daybook.core.config import DaybookConfig, Direction, Monitor, MonitorRules, guess_direction
+from daybook.core.numbers import format_number
+from daybook.core.snapshot import RegisteredModel, Run, Snapshot
+from daybook.safety.slug import unique_slugs
 
 Status = Literal["ok", "warn", "fail", "error"]
 STATUS_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "ok")  # worst first

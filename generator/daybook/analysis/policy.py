@@ -10,8 +10,8 @@ from collections.abc import Iterable, Sequence
 
 from daybook.analysis.ranking import leaderboard, primary_metric
 from daybook.analysis.review import recent_runs
-from daybook.config import DaybookConfig
-from daybook.snapshot import Experiment, RegisteredModel, Run
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import Experiment, RegisteredModel, Run
 
 
 def page_run_ids(

@@ -8,8 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from daybook.config import DaybookConfig, Direction, guess_direction
-from daybook.snapshot import Experiment, Run
+from daybook.core.config import DaybookConfig, Direction, guess_direction
+from daybook.core.snapshot import Experiment, Run
 
 _PREFERRED_PREFIXES = ("val", "valid", "test", "eval")
 

@@ -18,7 +18,7 @@ from typing import Literal
 from urllib.parse import unquote
 
 from daybook.analysis.mdscan import line_at, prose_mask
-from daybook.snapshot import Experiment, Journal, Note, Problem, RegisteredModel, Run, Snapshot
+from daybook.core.snapshot import Experiment, Journal, Note, Problem, RegisteredModel, Run, Snapshot
 
 MIN_PREFIX = 8
 _SCHEMES = r"(?:runs|models|experiments):/"

@@ -18,8 +18,8 @@ from typing import Literal
 from daybook.analysis.journal import AliasChange, NewBest, digest
 from daybook.analysis.ranking import Primary, primary_metric
 from daybook.analysis.series import better, is_finite
-from daybook.config import DaybookConfig
-from daybook.snapshot import AliasEvent, Experiment, ModelVersion, Run, Snapshot
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import AliasEvent, Experiment, ModelVersion, Run, Snapshot
 
 FOREVER = 2**62  # the review's window has no end: everything in the store after `since_ms`
 Verdict = Literal["better", "worse", "equal"]

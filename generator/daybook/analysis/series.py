@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from daybook.config import Direction
+from daybook.core.config import Direction
 
 _MLFLOW_INF = sys.float_info.max  # MLflow's SQL stores keep ±inf as ±max float
 

@@ -34,10 +34,10 @@ from markupsafe import Markup
 from daybook.analysis.compare import Sweep
 from daybook.analysis.monitors import MonitorResult
 from daybook.analysis.series import Point, best_so_far, downsample, is_finite, prepare
-from daybook.config import Direction
-from daybook.escape import md_text
+from daybook.core.config import Direction
+from daybook.core.snapshot import MetricHistory, Run
 from daybook.pages.paths import relative
-from daybook.snapshot import MetricHistory, Run
+from daybook.safety.escape import md_text
 
 ASSETS = "assets/daybook"
 CHART_DIR = f"{ASSETS}/charts"

@@ -12,9 +12,8 @@ from functools import cached_property
 from typing import Any
 
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
-from daybook.config import DaybookConfig
-from daybook.pages.paths import SitePaths
-from daybook.snapshot import (
+from daybook.core.config import DaybookConfig
+from daybook.core.snapshot import (
     Artifact,
     Experiment,
     MetricHistory,
@@ -23,6 +22,7 @@ from daybook.snapshot import (
     Run,
     Snapshot,
 )
+from daybook.pages.paths import SitePaths
 
 SYSTEM_TAG_PREFIXES = ("mlflow.",)
 STATUS_ORDER = ("FINISHED", "RUNNING", "SCHEDULED", "FAILED", "KILLED")

@@ -18,15 +18,14 @@ from markupsafe import Markup
 
 from daybook.analysis.journal import Item, JournalItems, as_of, journal_items, journal_problems
 from daybook.analysis.references import JournalRefs, Mention, Resolved, Target
-from daybook.analysis.secrets import Secret, find_secrets
+from daybook.core.site import JournalLayout
+from daybook.core.snapshot import TYPE_LABELS, Journal, Note, Problem, Snapshot
 from daybook.pages.context import MentionView, NoteView
 from daybook.pages.note_body import render_body
 from daybook.pages.paths import SitePaths, relative
-from daybook.redact import MASK
-from daybook.slug import slugify, unique_slugs
-from daybook.snapshot import Journal, Note, Problem, Snapshot
-from daybook.sources.mkdocs_yml import JournalLayout
-from daybook.sources.notes import TYPE_LABELS
+from daybook.safety.redact import MASK
+from daybook.safety.secrets import Secret, find_secrets
+from daybook.safety.slug import slugify, unique_slugs
 
 if TYPE_CHECKING:
     from daybook.pages.render import Renderer

@@ -15,9 +15,7 @@ from daybook.analysis import deployments
 from daybook.analysis.cards import MergedCard, choose_version, find_card, merge_card
 from daybook.analysis.deployments import Holding
 from daybook.analysis.hub import checked, hub_metadata
-from daybook.pages.context import MentionView, ModelView, SiteModel, VersionView
-from daybook.pages.paths import SitePaths
-from daybook.snapshot import (
+from daybook.core.snapshot import (
     AliasEvent,
     CardFile,
     DatasetInput,
@@ -29,6 +27,8 @@ from daybook.snapshot import (
     Run,
     Snapshot,
 )
+from daybook.pages.context import MentionView, ModelView, SiteModel, VersionView
+from daybook.pages.paths import SitePaths
 
 if TYPE_CHECKING:
     from daybook.pages.journal import JournalView

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from daybook.escape import title_text
 from daybook.pages.context import SiteModel
 from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, SitePaths, run_label
+from daybook.safety.escape import title_text
 
 MAX_PER_LEVEL = 50
 

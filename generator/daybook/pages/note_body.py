@@ -5,91 +5,28 @@ The note stays Markdown (headings, lists, tables, admonitions and code keep work
 untrusted: raw HTML is shown as text, `{: attr }` lists cannot add attributes, link targets with
 script-capable schemes stop being links, remote images become links, and fenced blocks keep only
 their language. Code spans and blocks are left as written, because Markdown already shows their
-content as text. Every character that is neutralized goes through `daybook.escape.md_text`.
+content as text. Every character that is neutralized goes through `daybook.safety.escape.md_text`.
 """
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html.parser import HTMLParser
 
-import markdown
 from markupsafe import Markup
 
 from daybook.analysis.mdscan import prose_mask, segments
 from daybook.analysis.references import Resolved, Target
-from daybook.analysis.secrets import Secret
-from daybook.escape import md_link, md_text
-from daybook.redact import MASK
+from daybook.safety.escape import md_link, md_text
+from daybook.safety.redact import MASK
+from daybook.safety.sanitize import EXCERPT, is_inert, sanitize_prose
+from daybook.safety.secrets import Secret
 
-EXCERPT = "<!-- more -->"
-_SAFE_SCHEMES = {"http", "https", "mailto"}
-_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
-_CONTROL = re.compile(r"[\x00-\x20\x7f]+")
-_KEEP = re.compile(
-    re.escape(EXCERPT)  # the blog's excerpt separator (other HTML comments are shown as text)
-    + r"|<(?:https?|ftp)://[^<>\s]*>"  # an autolink, which Markdown makes a plain safe link
-)
-_LINK_TARGET = re.compile(r"(?P<img>!?)\[(?P<label>[^\]\n]*)\]\(\s*<?(?P<target>[^)\s>]*)")
-_DEF_TARGET = re.compile(r"\]:[ \t]*<?(?P<target>[^\s>]*)")
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<mark>`{3,}|~{3,})[ \t]*(?P<lang>[\w+#.-]*)")
 _H2 = re.compile(r"^##\s+\S")
 
 Href = Callable[[Target], "str | None"]
-
-
-def target_scheme(target: str) -> str:
-    """The scheme a browser would see in a link target ("" for a relative link): entities are
-    decoded and control characters dropped first, as a browser would."""
-    decoded = _CONTROL.sub("", html.unescape(target)).lower()
-    m = _SCHEME.match(decoded)
-    return m.group(1) if m else ""
-
-
-def _is_remote(target: str) -> bool:
-    decoded = _CONTROL.sub("", html.unescape(target))
-    return bool(target_scheme(target)) or decoded.startswith("//")
-
-
-def sanitize_prose(text: str) -> str:
-    """Prose Markdown with raw HTML, attribute lists and unsafe links made inert."""
-    out: list[str] = []
-    pos = 0
-    for m in _KEEP.finditer(text):
-        out.append(_neutralize(text[pos : m.start()]))
-        out.append(m.group())
-        pos = m.end()
-    out.append(_neutralize(text[pos:]))
-    return "".join(out)
-
-
-def _neutralize(text: str) -> str:
-    if not text:
-        return text
-
-    # Images that would load from elsewhere become links; unsafe targets stop being links.
-    def link(m: re.Match[str]) -> str:
-        target = m.group("target")
-        scheme = target_scheme(target)
-        if scheme and scheme not in _SAFE_SCHEMES:
-            return m.group().replace("](", "]" + md_text("("), 1)
-        if m.group("img") and _is_remote(target):
-            return m.group()[1:]
-        return m.group()
-
-    text = _LINK_TARGET.sub(link, text)
-
-    def definition(m: re.Match[str]) -> str:
-        scheme = target_scheme(m.group("target"))
-        if scheme and scheme not in _SAFE_SCHEMES:
-            return md_text("]") + m.group()[1:]
-        return m.group()
-
-    text = _DEF_TARGET.sub(definition, text)
-    return text.replace("<", md_text("<")).replace("{", md_text("{"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,58 +143,3 @@ def _second_section(body: str) -> int | None:
                 return pos
         pos += len(line) + 1
     return None
-
-
-# --- the check after rendering -------------------------------------------------------------------
-
-# The Markdown extensions of a Daybook site (mkdocs.yml from `daybook init`).
-SITE_EXTENSIONS = (
-    "admonition",
-    "attr_list",
-    "md_in_html",
-    "tables",
-    "toc",
-    "pymdownx.details",
-    "pymdownx.superfences",
-    "pymdownx.tasklist",
-)
-# Every element these extensions make from Markdown (and the <del> of a broken reference).
-_TAGS = {
-    *("p", "a", "em", "strong", "code", "pre", "ul", "ol", "li", "blockquote", "hr", "br"),
-    *("h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "th", "td", "img"),
-    *("div", "span", "input", "label", "details", "summary", "del"),
-}
-_ALIGN = re.compile(r"^text-align: (left|right|center);$")
-_BAD_ATTRS = ("srcdoc", "formaction", "xlink:href")
-
-
-class _Inert(HTMLParser):
-    """False as soon as an element or attribute is one Markdown alone would not produce."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.ok = True
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _TAGS:
-            self.ok = False
-        for name, value in attrs:
-            value = value or ""
-            aligned = tag in ("th", "td") and bool(_ALIGN.match(value))
-            if name.startswith("on") or name in _BAD_ATTRS or (name == "style" and not aligned):
-                self.ok = False
-            elif name in ("href", "src"):
-                scheme = target_scheme(value)
-                if scheme and scheme not in _SAFE_SCHEMES:
-                    self.ok = False
-                if tag == "img" and _is_remote(value):
-                    self.ok = False
-
-
-def is_inert(markdown_text: str) -> bool:
-    """Whether the Markdown renders to nothing that can run, restyle the page or fetch."""
-    html = markdown.Markdown(extensions=list(SITE_EXTENSIONS)).convert(markdown_text)
-    checker = _Inert()
-    checker.feed(html)
-    checker.close()
-    return checker.ok

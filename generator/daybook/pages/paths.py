@@ -1,7 +1,7 @@
 """Where each generated page lives, and how one page links to another.
 
-All paths come from `daybook.slug`; links are relative `.md` paths so MkDocs checks every one of
-them (a broken link fails `mkdocs build --strict`).
+All paths come from `daybook.safety.slug`; links are relative `.md` paths so MkDocs checks every
+one of them (a broken link fails `mkdocs build --strict`).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from daybook.escape import md_link, md_text
-from daybook.slug import page_path, slugify, unique_slugs
-from daybook.snapshot import Experiment, RegisteredModel, Run, Snapshot
+from daybook.core.snapshot import Experiment, RegisteredModel, Run, Snapshot
+from daybook.safety.escape import md_link, md_text
+from daybook.safety.slug import page_path, slugify, unique_slugs
 
 HOME = "index.md"
 EXPERIMENTS = "experiments/index.md"

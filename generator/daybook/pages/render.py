@@ -3,7 +3,7 @@
 Templates are looked up in the site's `templates/` first, then in the package; `default:NAME`
 always means the package's, so an override can extend it. The most specific name wins
 (`experiment-<slug>.md.j2` before `experiment.md.j2`). Every `{{ value }}` is escaped for
-Markdown unless it is already Markup (see `daybook.escape.finalize`).
+Markdown unless it is already Markup (see `daybook.safety.escape.finalize`).
 """
 
 from __future__ import annotations
@@ -16,23 +16,25 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
-from daybook import escape
-from daybook.config import DaybookConfig
-from daybook.errors import DaybookError
+from daybook.core.config import DaybookConfig
+from daybook.core.errors import DaybookError
+from daybook.core.numbers import format_number
+from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
 from daybook.pages.charts import ChartEmbedder
 from daybook.pages.models import ModelPages
 from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, Linker, SitePaths
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
 from daybook.pages.runs_table import run_table, runs_json
-from daybook.snapshot import ModelRecords, Snapshot
+from daybook.safety import escape
+from daybook.safety.sanitize import markdown_block
 
 if TYPE_CHECKING:
+    from daybook.core.site import ReferencePoint
     from daybook.pages.charts import ChartSet
     from daybook.pages.journal import JournalView
-    from daybook.state import ReferencePoint
 
-BUILTIN_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def when(ms: int | None) -> str:
@@ -84,10 +86,10 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
             "when": when,
             "day": day,
             "duration": duration,
-            "num": escape.format_number,
+            "num": format_number,
             "cell": escape.md_cell,
             "code": escape.md_code,
-            "markdown": escape.markdown_block,
+            "markdown": markdown_block,
             "text": escape.md_text,
             "yaml_title": escape.yaml_string,
         }

@@ -18,8 +18,10 @@ from markupsafe import Markup
 from daybook.analysis.compare import Comparison, Delta, Sweep, compare, is_sweep, references, sweep
 from daybook.analysis.monitors import MonitorReport, MonitorResult, evaluate_monitors
 from daybook.analysis.review import Review, build_review
-from daybook.config import DaybookConfig
-from daybook.escape import format_number
+from daybook.core.config import DaybookConfig
+from daybook.core.numbers import format_number
+from daybook.core.site import ReferencePoint
+from daybook.core.snapshot import AliasEvent, RegisteredModel, Run, Snapshot
 from daybook.pages.charts import (
     Chart,
     best_so_far_chart,
@@ -30,9 +32,7 @@ from daybook.pages.charts import (
 )
 from daybook.pages.context import ExperimentView, ModelView, RunView, SiteModel
 from daybook.pages.paths import SitePaths
-from daybook.slug import page_path, slugify
-from daybook.snapshot import AliasEvent, RegisteredModel, Run, Snapshot
-from daybook.state import ReferencePoint
+from daybook.safety.slug import page_path, slugify
 
 MONITORS = "monitors/index.md"
 MAX_SWEEPS = 10  # sweeps charted on an experiment page (page weight)

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
-from daybook.config import DaybookConfig
+from daybook.core.config import DaybookConfig
 from daybook.pages.context import ExperimentView, TableRow
 from daybook.pages.paths import SitePaths, run_label
 

@@ -10,10 +10,12 @@ could be read plus `Problem`s that say `path:line: message`. Files are only read
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from pathlib import Path
 from typing import Any
 
-from daybook.snapshot import CardFile, Problem
+from daybook.core.site import Site
+from daybook.core.snapshot import CardFile, Problem
 from daybook.sources.front_matter import split_front_matter
 
 MAX_CARD_BYTES = 512 * 1024  # a card is prose; anything bigger is a mistake (or not a card)
@@ -157,3 +159,16 @@ def _as_date(value: Any) -> dt.date | None:
         except ValueError:
             return None
     return None
+
+
+def card_sources(site: Site) -> list[str]:
+    """The hand-written card files as MkDocs sees them (paths under docs/): they are merged into
+    the generated `models/<slug>/card.md` and must not be published on their own, where
+    `models/<name>.md` would claim the model page's URL."""
+    docs = site.docs_dir
+    folder = site.root / site.config.models.cards_dir
+    try:
+        rel = folder.resolve().relative_to(docs.resolve())
+    except ValueError:
+        return []  # outside docs/: MkDocs never sees them
+    return [posixpath.join(rel.as_posix(), p.name).removeprefix("./") for p in card_paths(folder)]

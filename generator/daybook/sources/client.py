@@ -14,9 +14,8 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from daybook.errors import SourceError
-from daybook.redact import strip_credentials
-from daybook.snapshot import (
+from daybook.core.errors import SourceError
+from daybook.core.snapshot import (
     DatasetInput,
     Experiment,
     Metric,
@@ -25,6 +24,7 @@ from daybook.snapshot import (
     RegisteredModel,
     Run,
 )
+from daybook.safety.redact import strip_credentials
 from daybook.sources.sqlite import assemble_histories
 
 RUN_PAGE = 50_000

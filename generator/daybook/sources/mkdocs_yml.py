@@ -8,13 +8,13 @@ asking for them again in daybook.yml (two places that could disagree).
 from __future__ import annotations
 
 import posixpath
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from daybook.snapshot import Problem
+from daybook.core.site import JournalLayout
+from daybook.core.snapshot import Problem
 
 BLOG_NAMES = ("blog", "material/blog")
 
@@ -30,38 +30,6 @@ def _ignore(loader: yaml.Loader, suffix: str, node: yaml.Node) -> None:
 
 _Lenient.add_multi_constructor("!", _ignore)
 _Lenient.add_multi_constructor("tag:yaml.org,2002:python/", _ignore)
-
-
-@dataclass(frozen=True)
-class JournalLayout:
-    """Paths of the journal, relative to the docs folder and "/"-separated."""
-
-    root: Path  # the site folder (holding mkdocs.yml)
-    docs: str = "docs"  # docs_dir, relative to root
-    blog_dir: str = "journal"  # the journal's entry page is <blog_dir>/index.md
-    notes_dir: str = "notes"  # every .md file below is a post (the blog's post_dir)
-    authors_file: str = "journal/.authors.yml"
-    problems: tuple[Problem, ...] = field(default=())
-
-    @property
-    def docs_dir(self) -> Path:
-        return self.root / self.docs
-
-    @property
-    def notes_path(self) -> Path:
-        return self.docs_dir / self.notes_dir
-
-    @property
-    def authors_path(self) -> Path:
-        return self.docs_dir / self.authors_file
-
-    @property
-    def index_page(self) -> str:
-        return posixpath.join(self.blog_dir, "index.md")
-
-    def site_path(self, docs_relative: str) -> str:
-        """A path under docs/ as the site root sees it, for `path:line` messages."""
-        return posixpath.join(self.docs, docs_relative) if self.docs != "." else docs_relative
 
 
 def _norm(path: str) -> str:
@@ -139,3 +107,17 @@ def _plugin_line(node: yaml.Node | None, index: int) -> int:
                     return value.value[index].start_mark.line + 1
                 return key.start_mark.line + 1
     return 1
+
+
+def use_directory_urls(root: Path) -> bool:
+    """mkdocs.yml's `use_directory_urls` (default true): it decides where `x.md` is served
+    (`x/` or `x.html`), so the links that runs.json carries past MkDocs depend on it."""
+    try:
+        node = yaml.compose((root / "mkdocs.yml").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return True  # MkDocs itself reports an unreadable config
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "use_directory_urls" and isinstance(value, yaml.ScalarNode):
+                return str(value.value).strip().lower() not in ("false", "no", "off")
+    return True

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
-from daybook.errors import SourceError
-from daybook.redact import strip_credentials
-from daybook.snapshot import Artifact, Experiment, Metric, MetricHistory, RegisteredModel, Run
+from daybook.core.errors import SourceError
+from daybook.core.snapshot import Artifact, Experiment, Metric, MetricHistory, RegisteredModel, Run
+from daybook.safety.redact import strip_credentials
 
 _SQLITE = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.*)$")
 MAX_ARTIFACTS = 200  # per run: a listing, not a mirror

@@ -24,8 +24,7 @@ from typing import Any
 
 import yaml
 
-from daybook.redact import strip_credentials
-from daybook.snapshot import (
+from daybook.core.snapshot import (
     CardFile,
     ModelFiles,
     ModelSignature,
@@ -34,6 +33,7 @@ from daybook.snapshot import (
     Run,
     SignatureField,
 )
+from daybook.safety.redact import strip_credentials
 from daybook.sources.cards import MAX_CARD_BYTES, parse_card
 from daybook.sources.mlflow import Reader, _local_path
 

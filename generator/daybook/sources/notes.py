@@ -16,19 +16,13 @@ from typing import Any
 
 import yaml
 
-from daybook.escape import md_link
-from daybook.slug import slugify, unique_slugs
-from daybook.snapshot import NOTE_TYPES, Author, Journal, Note, Problem
+from daybook.core.site import JournalLayout
+from daybook.core.snapshot import NOTE_TYPES, TYPE_LABELS, Author, Journal, Note, Problem
+from daybook.safety.escape import md_link
+from daybook.safety.slug import slugify, unique_slugs
 from daybook.sources.front_matter import split_front_matter
-from daybook.sources.mkdocs_yml import JournalLayout
 
 KNOWN_KEYS = ("date", "authors", "type", "tags", "title", "draft")
-TYPE_LABELS = {
-    "daily": "Daily",
-    "meeting": "Meeting",
-    "decision": "Decision",
-    "postmortem": "Postmortem",
-}
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_ ]+(?P<rest>.*))?$")
 _AUTHOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")

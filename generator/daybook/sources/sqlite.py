@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from urllib.parse import quote
 
-from daybook.errors import SourceError
-from daybook.snapshot import (
+from daybook.core.errors import SourceError
+from daybook.core.snapshot import (
     DatasetInput,
     Experiment,
     Metric,

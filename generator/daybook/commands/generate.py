@@ -1,0 +1,173 @@
+"""`daybook generate`, and the gen-files script: the generated Markdown tree of a site.
+
+`generate` is the one function both bridges call: the mkdocs-gen-files script (so plain
+`mkdocs build` / `mkdocs serve` regenerate the pages) and `daybook generate --out` (so any other
+tool can read the pages from disk). Both therefore produce the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from daybook.commands.pull import offline_snapshot, pull_site, read_site_journal
+from daybook.core.errors import DaybookError
+from daybook.core.site import Generated, JournalInput, ReferencePoint, Site
+from daybook.core.snapshot import ModelRecords, Snapshot
+from daybook.mkdocs import gen_files
+from daybook.pages.site import render
+from daybook.sources.cards import card_sources
+from daybook.sources.mlflow import sqlite_path
+from daybook.sources.site import handwritten, has_own_nav, load_site
+from daybook.store.records import read_records
+from daybook.store.state import resolve_reference
+
+Progress = Callable[[str], None]
+GENERATED_MARKER = ".daybook-generated"
+OFFLINE_VARIABLE = "DAYBOOK_OFFLINE"  # set to 1: plain `mkdocs build`/`serve` read no store
+
+__all__ = ["GENERATED_MARKER", "OFFLINE_VARIABLE", "generate", "load_site", "render_site"]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def render_site(
+    site: Site,
+    snapshot: Snapshot,
+    progress: Progress = _quiet,
+    journal: JournalInput | None = None,
+    records: ModelRecords | None = None,
+    reference: ReferencePoint | None = None,
+) -> Generated:
+    """The pages of `snapshot` with what the site holds besides it: the cards and alias
+    history (read from the site when not given), the hand-written pages for the nav."""
+    return render(
+        site,
+        snapshot,
+        records if records is not None else read_records(site),
+        progress,
+        journal,
+        reference,
+        handwritten=None if has_own_nav(site) else handwritten(site),
+        # Hand-written cards are merged into models/<slug>/card.md, never published on their own.
+        replaced=card_sources(site),
+    )
+
+
+def generate(
+    site: Site,
+    progress: Progress = _quiet,
+    *,
+    offline: bool = False,
+    full: bool = False,
+    since: str | None = None,
+    now_ms: int | None = None,
+) -> Generated:
+    """Read the notes, bring the snapshot up to date (giving pages to the runs notes mention),
+    render. `offline`: no store access at all, the saved snapshot only; `full`: no incremental
+    pull. `since` overrides the morning review's reference point (see daybook.store.state);
+    `now_ms` is the build's time (default: the clock; offline: when the snapshot was pulled)."""
+    journal = read_site_journal(site)
+    records = None
+    path = sqlite_path(site.tracking_uri)
+    offline_snap = offline_snapshot(site, progress) if offline else None
+    if now_ms is None:
+        as_of = offline_snap.data_as_of if offline_snap else None
+        now_ms = as_of if as_of is not None else int(time.time() * 1000)
+    reference = resolve_reference(site.root, since, now_ms, site.config.review.default_hours)
+    if offline_snap is not None:
+        snapshot = offline_snap
+    elif site.default_store and path is not None and not path.exists():
+        # A new site with no store yet still builds (and says what to do) instead of failing.
+        progress(f"no MLflow store at {path}; building an empty site")
+        snapshot = Snapshot(
+            tracking_uri=site.tracking_uri,
+            experiments=(),
+            runs=(),
+            models=(),
+            warnings=(
+                f"No MLflow store at {path.name} beside mkdocs.yml. Run `daybook demo` for a demo "
+                "store, or point `tracking_uri` in daybook.yml (or MLFLOW_TRACKING_URI) at yours.",
+            ),
+        )
+    else:
+        snapshot, records = pull_site(
+            site, progress, full=full, journal=journal, recent_since=reference.since_ms
+        )
+    return render_site(site, snapshot, progress, journal, records, reference)
+
+
+def write_pages(
+    pages: dict[str, str],
+    out_dir: Path,
+    docs: Path | None = None,
+    replaced: Iterable[str] = (),
+) -> int:
+    """Write the tree to disk, replacing what an earlier `generate` wrote there (and only that:
+    a folder that holds anything else is refused, so a typo can never wipe someone's docs).
+
+    With `docs` (the site's docs/), the hand-written files are copied in first, less the
+    `replaced` ones, and the generated pages laid over them, as gen-files does inside MkDocs: the
+    folder is then a complete docs folder for a generator that runs no gen-files (Zensical)."""
+    out_dir = out_dir.resolve()
+    if docs is not None and out_dir.is_relative_to(docs.resolve()):
+        raise DaybookError(f"{out_dir}: inside {docs}; a complete docs folder must be elsewhere")
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise DaybookError(f"{out_dir}: exists and is not a folder")
+        if any(out_dir.iterdir()) and not (out_dir / GENERATED_MARKER).exists():
+            raise DaybookError(
+                f"{out_dir}: folder is not empty and was not written by `daybook generate`; "
+                "choose an empty or new folder"
+            )
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    (out_dir / GENERATED_MARKER).write_text(
+        "Written by `daybook generate`; replaced on each run.\n"
+    )
+    if docs is not None and docs.is_dir():
+        skip = set(replaced) | set(pages)
+        for src in sorted(docs.rglob("*")):
+            rel = src.relative_to(docs).as_posix()
+            if src.is_file() and rel not in skip:
+                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(src, out_dir / rel)
+    for rel, text in pages.items():
+        path = out_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8", newline="\n")
+    return len(pages)
+
+
+# --- inside a MkDocs build -----------------------------------------------------------------------
+
+_PRECOMPUTED: dict[Path, Generated] = {}
+
+
+def precompute(site: Site, pages: dict[str, str] | Generated) -> None:
+    """`daybook build` pulls once with progress and hands the pages to the gen-files script."""
+    _PRECOMPUTED[site.root] = pages if isinstance(pages, Generated) else Generated(pages)
+
+
+def offline_requested() -> bool:
+    return os.environ.get(OFFLINE_VARIABLE, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def gen_files_main() -> None:
+    """Body of the site's gen-files script: regenerate the pages inside a MkDocs build."""
+    from mkdocs.exceptions import PluginError
+
+    root = gen_files.site_root()
+    generated = _PRECOMPUTED.pop(root, None)
+    if generated is None:
+        try:
+            site = load_site(root)
+            generated = generate(site, progress=gen_files.log.info, offline=offline_requested())
+        except DaybookError as exc:
+            raise PluginError(f"daybook: {exc}") from None
+    gen_files.publish(generated)

@@ -1,0 +1,71 @@
+"""`daybook pull`: bring the site's snapshot up to date with the store (and read the notes first,
+so the runs they mention get their details)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from daybook.analysis.references import run_keys
+from daybook.core.site import JournalInput, Site
+from daybook.core.snapshot import ModelRecords, Snapshot
+from daybook.pages.render import when
+from daybook.sources.mkdocs_yml import read_layout
+from daybook.sources.notes import read_journal
+from daybook.store.pull import current_settings, refresh
+from daybook.store.records import record_aliases
+from daybook.store.snapshot_file import load as load_snapshot
+from daybook.store.snapshot_file import snapshot_path
+
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def read_site_journal(site: Site) -> JournalInput | None:
+    """None when the journal is off: `journal.enabled: false`, or no blog plugin in mkdocs.yml."""
+    if not site.config.journal.enabled:
+        return None
+    layout = read_layout(site.root)
+    if layout is None:
+        return None
+    journal = read_journal(layout)
+    return JournalInput(layout, journal, tuple(run_keys(journal)))
+
+
+def pull_site(
+    site: Site,
+    progress: Progress = _quiet,
+    *,
+    full: bool = False,
+    journal: JournalInput | None = None,
+    recent_since: int | None = None,
+) -> tuple[Snapshot, ModelRecords]:
+    """`daybook pull`: update the site's saved snapshot from the store (incrementally unless
+    `full`), and record any alias moves it saw."""
+    if journal is None:
+        journal = read_site_journal(site)
+    result = refresh(
+        site.config,
+        site.tracking_uri,
+        snapshot_path(site.root),
+        full=full,
+        progress=progress,
+        extra_page_runs=journal.run_keys if journal else (),
+        recent_since=recent_since,
+    )
+    # "observed at" of any alias move this pull sees: when it began reading
+    records, moved = record_aliases(site, result.snapshot, result.stored.pulled_at)
+    if moved:
+        progress(f"recorded {moved} alias change(s) in {records.history_path}")
+    return result.snapshot, records
+
+
+def offline_snapshot(site: Site, progress: Progress = _quiet) -> Snapshot:
+    """The saved snapshot, marked with when it was pulled, for a build that reads no store."""
+    stored = load_snapshot(snapshot_path(site.root))
+    progress(f"offline: the snapshot of {stored.tracking_uri} pulled {when(stored.pulled_at)}")
+    snapshot = current_settings(stored, site.config, progress)
+    return replace(snapshot, data_as_of=stored.pulled_at)

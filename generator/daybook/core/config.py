@@ -1,0 +1,369 @@
+"""daybook.yml: the site's settings, validated by a typed model.
+
+A mistake names the file, the line and the key (`daybook.yml:7: experiments.inlcude: unknown
+key`), so nobody has to guess which of forty lines is wrong.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from daybook.core.errors import ConfigError
+
+# Keys whose values are masked (`redact:` in daybook.yml); safety.redact says how they match.
+DEFAULT_PATTERNS: tuple[str, ...] = (
+    "password",
+    "passwd",
+    "secret",
+    "token",
+    "api_key",
+    "apikey",
+    "access_key",
+    "private_key",
+    "credential",
+    "credentials",
+)
+
+CONFIG_NAME = "daybook.yml"
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+
+Direction = Literal["minimize", "maximize"]
+_MINIMIZE_WORDS = ("loss", "error", "mae", "mse", "rmse", "mape", "perplexity")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExperimentFilter(_Strict):
+    include: list[str] = Field(default_factory=lambda: ["*"])
+    exclude: list[str] = Field(default_factory=list)
+
+    def wants(self, name: str) -> bool:
+        inc = any(fnmatch.fnmatchcase(name, p) for p in self.include)
+        return inc and not any(fnmatch.fnmatchcase(name, p) for p in self.exclude)
+
+
+class PrimaryMetric(_Strict):
+    """Which metric ranks an experiment's runs, for experiments whose name matches `experiment`."""
+
+    experiment: str = "*"
+    metric: str
+    direction: Direction | None = None  # None: guessed from the metric's name
+
+
+class RunPages(_Strict):
+    """Which runs get a page of their own; every run is always in its experiment's table."""
+
+    top: int = Field(default=10, ge=0, le=1000)  # best N per experiment by primary metric
+    parents: bool = True  # every run that has child runs
+    registered: bool = True  # every run behind a model version
+    all: bool = False  # a page for every run (small stores only)
+    # Runs started or ended since the review's reference point, newest first, per experiment:
+    # the morning review links to them.
+    recent: int = Field(default=20, ge=0, le=1000)
+
+
+class RunTable(_Strict):
+    params: int = Field(default=4, ge=0, le=20)  # key params shown as columns
+    metrics: int = Field(default=4, ge=0, le=20)  # key metrics shown as columns
+    # Above this many runs the page holds only the first `page_size` rows and a small script pages,
+    # sorts and filters all of them from runs.json beside the page. A row costs ~370 bytes of
+    # HTML (4 params, 4 metrics): 100 rows keep a page near the 60 KB budget, 20,000 would weigh
+    # 7 MB and freeze the browser.
+    paged_above: int = Field(default=100, ge=0)
+    page_size: int = Field(default=50, ge=5, le=1000)
+
+
+def _site_relative(value: str) -> str:
+    """A path inside the site folder, "/"-separated: never absolute, never climbing out."""
+    parts = value.replace("\\", "/").strip("/").split("/")
+    if not value.strip() or value.startswith(("/", "\\")) or ".." in parts or ":" in value:
+        raise ValueError("must be a relative path inside the site folder, e.g. docs/models")
+    return "/".join(p for p in parts if p not in ("", "."))
+
+
+class Models(_Strict):
+    """Model pages, model cards and the alias (deployment) history; see docs/guide/models.md."""
+
+    cards_dir: str = "docs/models"  # hand-written cards: <model name>.md, one per model
+    alias_history: str = "history/aliases.jsonl"  # appended by each build; commit it
+    record_history: bool = True  # False: read the history, never append (e.g. preview builds)
+    # Which version a card describes: the first of these aliases the model has, else the newest.
+    card_aliases: list[str] = Field(default_factory=lambda: ["champion", "production", "prod"])
+    # MLmodel files are read for every aliased version and this many of the newest per model.
+    files_versions: int = Field(default=3, ge=0, le=100)
+
+    @field_validator("cards_dir", "alias_history")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        return _site_relative(value)
+
+
+# --- Morning review, monitors and charts (issue #5; docs/guide/review.md) ------------------------
+
+_MODEL_URI = re.compile(r"^models:/(?P<name>[^@/]+)(?:@(?P<alias>[^@/]+)|/(?P<version>[0-9]+))?$")
+_PERCENT = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?)\s*%\s*$")
+
+
+def parse_model_uri(uri: str) -> tuple[str, str | None, int | None] | None:
+    """`models:/NAME@ALIAS`, `models:/NAME/VERSION` or `models:/NAME` as (name, alias, version)."""
+    m = _MODEL_URI.match(uri.strip())
+    if not m:
+        return None
+    version = m.group("version")
+    return m.group("name"), m.group("alias"), int(version) if version else None
+
+
+class MonitorRules(_Strict):
+    """Thresholds on a monitor's latest evaluation. `max_drop` is how far the value may worsen
+    from the baseline: a number in the metric's own units, or a share of the baseline ("5%")."""
+
+    min: float | None = None
+    max: float | None = None
+    max_drop: float | str | None = None
+
+    @field_validator("max_drop")
+    @classmethod
+    def _drop(cls, value: float | str | None) -> float | str | None:
+        if isinstance(value, str):
+            m = _PERCENT.match(value)
+            if not m:
+                raise ValueError('must be a number (in the metric\'s units) or a share like "5%"')
+            return f"{m.group('num')}%"
+        if value is not None and value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    def drop_allowed(self, baseline: float) -> float | None:
+        """`max_drop` in the metric's units for this baseline."""
+        if self.max_drop is None:
+            return None
+        if isinstance(self.max_drop, str):
+            return abs(baseline) * float(self.max_drop.rstrip("%")) / 100
+        return float(self.max_drop)
+
+    @property
+    def empty(self) -> bool:
+        return self.min is None and self.max is None and self.max_drop is None
+
+
+class Monitor(MonitorRules):
+    """Watches one metric of a model's evaluation runs (or of an experiment's runs)."""
+
+    name: str = Field(min_length=1, max_length=100)
+    model: str | None = None  # models:/NAME@ALIAS, models:/NAME/VERSION or models:/NAME
+    experiment: str | None = None  # where the evaluation runs are (with `model`: only there)
+    metric: str = Field(min_length=1)
+    direction: Direction | None = None  # which way is worse, for max_drop; None: guessed
+    baseline: str | None = None  # a run id; default for a model: its first evaluation
+    warn: MonitorRules | None = None  # softer thresholds: status "warn" instead of "fail"
+    model_tag: str = "model_name"  # tags that say which model version a run evaluated
+    version_tag: str = "model_version"
+    history: int = Field(default=30, ge=2, le=1000)  # evaluations shown in the trend
+
+    @field_validator("model")
+    @classmethod
+    def _model_uri(cls, value: str | None) -> str | None:
+        if value is not None and parse_model_uri(value) is None:
+            raise ValueError(
+                "must be models:/NAME@ALIAS, models:/NAME/VERSION or models:/NAME, "
+                "e.g. models:/churn@champion"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> Monitor:
+        if not self.model and not self.experiment:
+            raise ValueError("give `model` (models:/NAME@ALIAS) or `experiment` to watch")
+        if self.empty and (self.warn is None or self.warn.empty):
+            raise ValueError("give at least one rule: min, max or max_drop (or warn: {...})")
+        drops = self.max_drop is not None or (self.warn and self.warn.max_drop is not None)
+        if drops and not self.model and not self.baseline:
+            raise ValueError("max_drop of an experiment monitor needs `baseline: RUN_ID`")
+        return self
+
+    @property
+    def model_ref(self) -> tuple[str, str | None, int | None] | None:
+        return parse_model_uri(self.model) if self.model else None
+
+
+class Charts(_Strict):
+    enabled: bool = True  # False: tables only, no chart and no chart script
+    max_points: int = Field(default=600, ge=20, le=20_000)  # per series; longer: min/max kept
+
+
+class Review(_Strict):
+    """The home page's morning review: what changed since the reference point."""
+
+    default_hours: float = Field(default=24, gt=0, le=24 * 366)  # when no earlier build is known
+    items: int = Field(default=15, ge=1, le=500)  # per section, then "and N more"
+    notes: int = Field(default=5, ge=0, le=100)  # latest notes shown
+
+
+class JournalSettings(_Strict):
+    """The team journal: notes under docs/notes/ (where exactly is the blog plugin's `post_dir`
+    in mkdocs.yml, the one place the blog reads it from); see docs/writing-notes.md."""
+
+    enabled: bool = True  # read the notes, link their references, show backlinks
+    digest_hours: int = Field(default=24, ge=1, le=24 * 31)  # `daybook note` without earlier note
+    digest_lines: int = Field(default=10, ge=1, le=200)  # at most this many lines per digest list
+
+
+class DaybookConfig(_Strict):
+    tracking_uri: str | None = None
+    experiments: ExperimentFilter = Field(default_factory=ExperimentFilter)
+    primary_metrics: list[PrimaryMetric] = Field(default_factory=list)
+    leaderboard_size: int = Field(default=10, ge=1, le=100)
+    run_pages: RunPages = Field(default_factory=RunPages)
+    run_table: RunTable = Field(default_factory=RunTable)
+    redact: list[str] = Field(default_factory=lambda: list(DEFAULT_PATTERNS))
+    title: str = "Daybook"
+    models: Models = Field(default_factory=Models)
+
+    monitors: list[Monitor] = Field(default_factory=list)
+    charts: Charts = Field(default_factory=Charts)
+    review: Review = Field(default_factory=Review)
+    journal: JournalSettings = Field(default_factory=JournalSettings)
+
+    @field_validator("monitors")
+    @classmethod
+    def _unique_monitors(cls, value: list[Monitor]) -> list[Monitor]:
+        seen: set[str] = set()
+        for m in value:
+            if m.name in seen:
+                raise ValueError(f"two monitors are named {m.name!r}; names must be unique")
+            seen.add(m.name)
+        return value
+
+    def primary_for(self, experiment_name: str) -> PrimaryMetric | None:
+        for pm in self.primary_metrics:
+            if fnmatch.fnmatchcase(experiment_name, pm.experiment):
+                return pm
+        return None
+
+
+def guess_direction(metric: str) -> Direction:
+    """Error-like names are minimized; everything else (accuracy, auc, r2 …) is maximized."""
+    name = metric.lower()
+    return "minimize" if any(w in name for w in _MINIMIZE_WORDS) else "maximize"
+
+
+def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
+    """The line of the YAML node at a pydantic error location (1-based), as deep as it exists."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == part:
+                    nxt = v
+                    line = k.start_mark.line + 1
+                    break
+            if nxt is None:
+                break
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                break
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def load_config(site_dir: Path) -> DaybookConfig:
+    """Read `daybook.yml` beside mkdocs.yml; a missing file means all defaults."""
+    path = site_dir / CONFIG_NAME
+    if not path.exists():
+        return DaybookConfig()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+    if data is None:
+        return DaybookConfig()
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}:1: expected a mapping of settings, got {type(data).__name__}")
+    try:
+        return DaybookConfig.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(err["loc"])
+        line = _line_of(node, loc)
+        key = ".".join(str(p) for p in loc) or "(top level)"
+        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
+        raise ConfigError(f"{path}:{line}: {key}: {msg}{more}") from None
+
+
+def key_line(site_dir: Path, loc: tuple[Any, ...]) -> int | None:
+    """The line of a key in daybook.yml (as deep as the file has it), for problems found after
+    loading, such as a monitor naming a model the store does not have."""
+    path = site_dir / CONFIG_NAME
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _line_of(node, loc)
+
+
+def config_line(site_dir: Path, loc: tuple[Any, ...]) -> str:
+    """`daybook.yml:LINE` of a key, as pages and messages show it."""
+    line = key_line(site_dir, loc)
+    return f"{CONFIG_NAME}:{line}" if line else CONFIG_NAME
+
+
+_SQLITE_PREFIX = re.compile(r"^sqlite(\+\w+)?:///")
+
+
+def resolve_tracking_uri(config: DaybookConfig, site_dir: Path, override: str | None) -> str:
+    """`--tracking-uri` beats `MLFLOW_TRACKING_URI` beats daybook.yml beats MLflow's default.
+
+    A relative sqlite path in daybook.yml (or the default) is relative to the site, so a build works
+    from any directory; from the command line or the environment it is relative to where you are,
+    as MLflow itself would read it.
+    """
+    if override:
+        return _absolute_sqlite(override, Path.cwd())
+    env = os.environ.get("MLFLOW_TRACKING_URI")
+    if env:
+        return _absolute_sqlite(env, Path.cwd())
+    return _absolute_sqlite(config.tracking_uri or DEFAULT_TRACKING_URI, site_dir)
+
+
+def _absolute_sqlite(uri: str, base: Path) -> str:
+    m = _SQLITE_PREFIX.match(uri)
+    if not m:
+        if "://" not in uri and ":" not in uri.split("/")[0] and ("/" in uri or "." in uri):
+            # A bare path is a local store, as MLflow reads it: make it absolute. (A bare word
+            # such as `databricks` is left alone, so the error names it as given.)
+            return str((base / uri).resolve())
+        return uri
+    rest = uri[m.end() :]
+    if rest.startswith("/") or rest.startswith("file:") or rest == ":memory:" or not rest:
+        return uri
+    return "sqlite:///" + str((base / rest).resolve())

@@ -1,0 +1,137 @@
+"""The whole site as pages: snapshot, journal and model records in, `{path: Markdown}` out.
+
+Everything a page needs is passed in (read by `sources`, kept by `store`), so rendering never
+reaches back into a source: the same inputs give the same bytes, whichever bridge publishes them
+(MkDocs' gen-files, or `daybook generate --out` for any other generator).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from daybook.analysis.policy import page_run_ids
+from daybook.analysis.references import resolve_journal, resolve_run_ids
+from daybook.core.config import config_line
+from daybook.core.site import Generated, JournalInput, JournalLayout, ReferencePoint, Site
+from daybook.core.snapshot import ModelRecords, Problem, Snapshot
+from daybook.pages.charts import ChartSet
+from daybook.pages.journal import JournalView, render_journal
+from daybook.pages.nav import build_nav
+from daybook.pages.render import Renderer
+from daybook.pages.review_pages import MONITORS
+
+Progress = Callable[[str], None]
+STATIC = Path(__file__).resolve().parent / "static"
+ASSETS = "assets/daybook"  # where every file of pages/static is published
+STYLESHEET = f"{ASSETS}/daybook.css"  # referenced by extra_css in mkdocs.yml
+CHART_CACHE = ".daybook/cache/charts"  # static SVGs of charts, so a rebuild redraws only changes
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+@dataclass
+class JournalOutput:
+    pages: dict[str, str] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)  # notes served under another path
+    nav: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # (label, page); the first is the index
+
+
+def static_assets() -> dict[str, str]:
+    """Daybook's own stylesheet and scripts, published under assets/daybook/ by every generate.
+    Pages reference only what they use (the table script only from big run tables)."""
+    return {
+        f"{ASSETS}/{p.name}": p.read_text(encoding="utf-8")
+        for p in sorted(STATIC.iterdir())
+        if p.is_file() and p.suffix in (".css", ".js")
+    }
+
+
+def render(
+    site: Site,
+    snapshot: Snapshot,
+    records: ModelRecords,
+    progress: Progress = _quiet,
+    journal: JournalInput | None = None,
+    reference: ReferencePoint | None = None,
+    *,
+    handwritten: Sequence[str] | None = (),
+    replaced: Sequence[str] = (),
+) -> Generated:
+    """Every generated page (notes' built copies among them) and the problems found.
+    `records`: the model cards and alias history; `reference`: where the morning review starts
+    (None: no review); `handwritten`: the top-level docs/ entries people wrote, in nav order
+    (None: the site has its own SUMMARY.md, so no nav is generated); `replaced`: files of docs/
+    that generated pages stand in for (the hand-written cards)."""
+    run_ids = [r.run_id for r in snapshot.runs]
+    mentioned = resolve_run_ids(journal.run_keys, run_ids) if journal else set()
+    since = reference.since_ms if reference else None
+    page_runs = page_run_ids(
+        site.config, snapshot.experiments, snapshot.runs, snapshot.models, mentioned, since
+    )
+    page_runs &= {r.run_id for r in snapshot.runs}
+    view = journal_view(site, snapshot, journal) if journal else None
+    renderer = Renderer(
+        site.config,
+        snapshot,
+        page_runs,
+        site.templates,
+        directory_urls=site.directory_urls,
+        journal=view,
+        records=records,
+        reference=reference,
+        charts=(charts := ChartSet(site.root / CHART_CACHE)),
+        config_where=lambda loc: config_line(site.root, loc),
+    )
+    pages = renderer.render_all(progress)
+    pages.update(charts.files())
+    charts.prune_cache()
+    for failure in charts.failures:
+        progress(f"a chart could not be drawn: {failure}")
+    out = render_journal_pages(renderer, view) if view else JournalOutput()
+    pages.update(out.pages)
+    pages.update(static_assets())
+    if handwritten is not None:
+        skip = {*_journal_dirs(journal.layout), "monitors"} if journal else {"monitors"}
+        pages["SUMMARY.md"] = build_nav(
+            renderer.model,
+            renderer.paths,
+            [name for name in handwritten if name not in skip],
+            journal=out.nav,
+            monitors=MONITORS if renderer.extras.monitor_views else None,
+        )
+    problems = [*out.problems, *renderer.model_pages.problems]
+    return Generated(dict(sorted(pages.items())), problems, [*out.replaced, *replaced], reference)
+
+
+def _journal_dirs(layout: JournalLayout) -> tuple[str, ...]:
+    """Top-level docs/ entries of the journal: the nav reaches them through its Journal entry."""
+    return tuple({p.split("/")[0] for p in (layout.blog_dir, layout.notes_dir) if p != "."})
+
+
+def journal_view(site: Site, snapshot: Snapshot, jin: JournalInput) -> JournalView:
+    refs = resolve_journal(jin.journal, snapshot)
+    view = JournalView.build(jin.journal, refs, snapshot, jin.layout, site.config.redact)
+    view.problems = sorted(
+        [*jin.layout.problems, *view.problems], key=lambda p: (p.path, p.line, p.message)
+    )
+    return view
+
+
+def render_journal_pages(renderer: Renderer, view: JournalView) -> JournalOutput:
+    out = JournalOutput(pages=render_journal(renderer, view), problems=list(view.problems))
+    out.replaced = [n.source for n in view.journal.notes if n.page != n.source]
+    pages = view.pages
+    if (view.layout.docs_dir / pages.index).is_file():
+        out.nav = [
+            ("Journal", pages.index),
+            ("Decisions", pages.decisions),
+            ("Open action items", pages.actions),
+        ]
+    return out

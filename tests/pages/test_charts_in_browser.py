@@ -1,0 +1,177 @@
+"""The built demo site in a real headless Chromium: charts render from the local vega bundle
+(on a full load, after Material's instant navigation, and again after a palette switch), no
+request leaves 127.0.0.1, and no page logs a console error.
+
+Needs Debian's `chromium` and `chromium-driver` (apt); Selenium drives /usr/bin/chromedriver,
+so nothing is downloaded. Without them the test is skipped, except in CI, where it fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import http.server
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from daybook.demo.settings import write_demo_settings
+from daybook.demo.store import create_demo_store
+from daybook.mkdocs.scaffold import init_site
+from helpers import run_cli
+
+CHROMIUM = Path("/usr/bin/chromium")
+DRIVER = Path("/usr/bin/chromedriver")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--no-first-run", "--disable-component-update", "--disable-sync",
+         "--disable-default-apps", "--window-size=1280,1800"]  # fmt: skip
+LIVE_CHART = "div.daybook-chart[data-daybook-rendered='true'] .daybook-chart-view svg"
+
+if not (CHROMIUM.exists() and DRIVER.exists()):
+    reason = "needs Debian's chromium and chromium-driver: apt-get install chromium chromium-driver"
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason, allow_module_level=True)
+
+webdriver = pytest.importorskip("selenium.webdriver")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def httpd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[http.server.ThreadingHTTPServer]:
+    """A server bound before the build: the site's address must be known to build it."""
+    root = tmp_path_factory.mktemp("browser") / "site"
+    handler = functools.partial(_Quiet, directory=str(root / "site"))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.site_root = root  # type: ignore[attr-defined]
+    yield server
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def demo_site(httpd: http.server.ThreadingHTTPServer) -> Path:
+    """`daybook init` + the demo store and settings + `daybook build --strict`."""
+    root: Path = httpd.site_root  # type: ignore[attr-defined]
+    init_site(root)
+    # Material's instant navigation follows only the links its sitemap lists, which needs
+    # site_url, matched against the page's address port and all.
+    with (root / "mkdocs.yml").open("a", encoding="utf-8") as fh:
+        fh.write(f"\nsite_url: http://127.0.0.1:{httpd.server_address[1]}/\n")
+    with contextlib.chdir(root):
+        create_demo_store(root)
+    write_demo_settings(root)
+    result = run_cli("build", "--strict", "-q", "-C", root, timeout=600)
+    assert result.returncode == 0, result.stderr
+    return root / "site"
+
+
+@pytest.fixture(scope="module")
+def server(httpd: http.server.ThreadingHTTPServer, demo_site: Path) -> Iterator[str]:
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in [*FLAGS, f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}"]:
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _wait(driver: object, condition: str, timeout: float = 30) -> object:
+    """Poll a JavaScript expression until it is truthy."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(f"return ({condition});")
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {condition}")
+
+
+def _drawn_marks(driver: object) -> int:
+    """Marks vega drew in live charts: line paths and point symbols."""
+    return driver.execute_script(
+        "return document.querySelectorAll(arguments[0] + ' .mark-line path, '"
+        " + arguments[0] + ' .mark-symbol path').length;", LIVE_CHART)  # fmt: skip
+
+
+def _requests(driver: object) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] in ("Network.requestWillBeSent", "Network.webSocketCreated"):
+            params = message["params"]
+            urls.append(params.get("request", {}).get("url") or params.get("url", ""))
+    return urls
+
+
+def _errors(driver: object) -> list[str]:
+    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+
+
+def test_charts_render_offline_without_errors(
+    browser: object, server: str, demo_site: Path, tmp_path: Path
+) -> None:
+    driver = browser
+    driver.get(server)  # the home page: the morning review, a monitor's trend among its charts
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    assert "Morning review" in driver.page_source
+    driver.save_screenshot(str(tmp_path / "home.png"))
+    # Instant navigation: follow the review's link to a new run's page without a full load.
+    driver.execute_script("window.__fullLoad = 'home';")
+    link = driver.find_element("css selector", "article a[href*='/runs/gbm-tuned-']")
+    link.click()
+    _wait(driver, "location.pathname.includes('/runs/gbm-tuned-')")
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    assert driver.execute_script("return window.__fullLoad") == "home", "not instant navigation"
+    assert _drawn_marks(driver) > 10  # val_auc and val_log_loss over 120 stages
+    # The static SVG made way for the live chart.
+    assert driver.execute_script(
+        "return getComputedStyle(document.querySelector('.daybook-chart-fallback')"
+        ".closest('p')).display") == "none"  # fmt: skip
+    # Switch to the dark palette: the chart is drawn again in the new colours.
+    label = f"document.querySelector(\"{LIVE_CHART} .role-axis-label text\")"
+    before = driver.execute_script(f"return {label}.getAttribute('fill')")
+    driver.execute_script("document.body.setAttribute('data-md-color-scheme', 'slate')")
+    _wait(driver, f"{label} && {label}.getAttribute('fill') !== {json.dumps(before)}")
+    # A full load of a run page of the sweep: its history chart, and the comparisons.
+    driver.get(server + "experiments/digits-classifier/")
+    _wait(driver, f"document.querySelectorAll(\"{LIVE_CHART}\").length >= 2")
+    child = driver.find_element("css selector", "article a[href*='/runs/gbm-lr0-2-d3-']")
+    driver.get(child.get_attribute("href"))
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    assert _drawn_marks(driver) > 10
+    assert "Compared with" in driver.page_source
+    driver.save_screenshot(str(tmp_path / "run.png"))
+    driver.get(server + "monitors/")
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    assert "fail" in driver.find_element("css selector", ".daybook-status-fail").text
+
+    outside = [u for u in _requests(driver)
+               if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+               and urlsplit(u).hostname != "127.0.0.1"]  # fmt: skip
+    assert outside == [], f"requests left 127.0.0.1: {outside}"
+    assert _errors(driver) == []
