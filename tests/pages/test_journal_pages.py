@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from daybook.core.snapshot import Note
-from daybook.pages.journal import JournalPages, _post_slugs
+from daybook.pages.journal_view import JournalPages, _post_slugs
 from daybook.safety.slug import is_slug
 
 

@@ -6,6 +6,7 @@ command says in one line what to install instead of failing on an import.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,8 +15,9 @@ from pathlib import Path
 from daybook.core.errors import DaybookError
 
 Progress = Callable[[str], None]
-# What the demo imports beyond the core install, and the extra that brings it.
-NEEDS = ("sklearn", "skops", "pandas", "sqlalchemy", "alembic")
+# What the demo imports beyond the core install (module: distribution), and the extra that
+# brings them: the full `mlflow` (its store writer, pandas, skops) and scikit-learn.
+NEEDS = {"sklearn": "scikit-learn", "skops": "skops", "pandas": "pandas"}
 INSTALL_HINT = "pip install 'daybook[demo]'"
 
 
@@ -28,7 +30,20 @@ class DemoOutcome:
 
 
 def missing_demo_packages() -> list[str]:
-    return [name for name in NEEDS if importlib.util.find_spec(name) is None]
+    """What the demo needs and this environment lacks (distribution names, for pip)."""
+    missing = [dist for module, dist in NEEDS.items() if not _importable(module)]
+    try:
+        importlib.metadata.version("mlflow")  # the core install has mlflow-skinny only
+    except importlib.metadata.PackageNotFoundError:
+        missing.insert(0, "the full mlflow")
+    return missing
+
+
+def _importable(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # a broken or blocked install
+        return False
 
 
 def run_demo(

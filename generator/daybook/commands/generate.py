@@ -22,6 +22,7 @@ from daybook.pages.site import render
 from daybook.sources.cards import card_sources
 from daybook.sources.mlflow import sqlite_path
 from daybook.sources.site import handwritten, has_own_nav, load_site
+from daybook.store.cache import CACHE_DIR, FileCache
 from daybook.store.records import read_records
 from daybook.store.state import resolve_reference
 
@@ -56,6 +57,7 @@ def render_site(
         handwritten=None if has_own_nav(site) else handwritten(site),
         # Hand-written cards are merged into models/<slug>/card.md, never published on their own.
         replaced=card_sources(site),
+        cache=FileCache(site.root / CACHE_DIR),
     )
 
 

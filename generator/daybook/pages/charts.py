@@ -23,11 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
+import posixpath
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from markupsafe import Markup
 
@@ -433,13 +432,24 @@ def _fallback_svg(message: str) -> str:
             f"{text}</text></svg>")  # fmt: skip
 
 
+class TextCache(Protocol):
+    """Where rendered charts are kept between builds (`store.cache.FileCache`); pages never
+    write files themselves."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, text: str) -> None: ...
+
+    def keep_only(self, folder: str, names: set[str]) -> None: ...
+
+
 @dataclass
 class ChartSet:
-    """Every chart of one build: each spec's static SVG, rendered once (and kept in
-    `cache_dir`, keyed by the spec and the vl-convert version, so a rebuild renders only
-    what changed), published under assets/daybook/charts/."""
+    """Every chart of one build: each spec's static SVG, rendered once (and kept in `cache`,
+    keyed by the spec and the vl-convert version, so a rebuild renders only what changed),
+    published under assets/daybook/charts/."""
 
-    cache_dir: Path | None = None
+    cache: TextCache | None = None
     svgs: dict[str, str] = field(default_factory=dict)  # asset path -> SVG text
     failures: list[str] = field(default_factory=list)
 
@@ -452,9 +462,10 @@ class ChartSet:
         return path
 
     def _render(self, key: str, chart: Chart) -> str:
-        cached = self.cache_dir / f"{key}.svg" if self.cache_dir else None
-        if cached is not None and cached.is_file():
-            return cached.read_text(encoding="utf-8")
+        name = f"charts/{key}.svg"
+        cached = self.cache.get(name) if self.cache is not None else None
+        if cached is not None:
+            return cached
         try:
             import vl_convert
 
@@ -463,40 +474,26 @@ class ChartSet:
             first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             self.failures.append(f"{chart.title}: {first}")
             return _fallback_svg("This chart could not be drawn; see the table.")
-        if cached is not None:
-            _write_atomic(cached, svg)
+        if self.cache is not None:
+            self.cache.put(name, svg)
         return svg
 
     def files(self) -> dict[str, str]:
         """The SVGs and the chart library, as files for the built site."""
         if not self.svgs:
             return {}
-        return {**self.svgs, BUNDLE: vega_bundle(self.cache_dir)}
+        return {**self.svgs, BUNDLE: vega_bundle(self.cache)}
 
     def prune_cache(self) -> None:
         """Forget cached SVGs this build did not use, so the cache never outgrows the site."""
-        if self.cache_dir is None or not self.cache_dir.is_dir():
-            return
-        used = {Path(p).name for p in self.svgs}
-        for f in self.cache_dir.glob("*.svg"):
-            if f.name not in used:
-                f.unlink(missing_ok=True)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:  # a cache that cannot be written is only slower
-        pass
+        if self.cache is not None:
+            self.cache.keep_only("charts", {posixpath.basename(p) for p in self.svgs})
 
 
 _BUNDLES: dict[str, str] = {}
 
 
-def vega_bundle(cache_dir: Path | None = None) -> str:
+def vega_bundle(cache: TextCache | None = None) -> str:
     """vega + vega-lite + vega-embed as one script, from the installed vl-convert-python.
 
     Wrapped in a function so its top-level `const`s stay private: loaded twice, the bare bundle
@@ -504,10 +501,9 @@ def vega_bundle(cache_dir: Path | None = None) -> str:
     version = _vl_convert_version()
     if version in _BUNDLES:
         return _BUNDLES[version]
-    cached = cache_dir.parent / f"vega-{version}.js" if cache_dir else None
-    if cached is not None and cached.is_file():
-        text = cached.read_text(encoding="utf-8")
-    else:
+    name = f"vega-{version}.js"
+    text = cache.get(name) if cache is not None else None
+    if text is None:
         import vl_convert
 
         body = vl_convert.javascript_bundle()
@@ -518,8 +514,8 @@ def vega_bundle(cache_dir: Path | None = None) -> str:
             f"by vl-convert-python {version}, copied by Daybook at build time. */\n"
             "(function () {\n" + body + "\n}).call(window);\n"
         )
-        if cached is not None:
-            _write_atomic(cached, text)
+        if cache is not None:
+            cache.put(name, text)
     _BUNDLES[version] = text
     return text
 

@@ -31,7 +31,7 @@ from daybook.pages.context import MentionView, ModelView, SiteModel, VersionView
 from daybook.pages.paths import SitePaths
 
 if TYPE_CHECKING:
-    from daybook.pages.journal import JournalView
+    from daybook.pages.journal_view import JournalView
 
 _ABOUT_VERSION = re.compile(r"(?:^|\s)v(?P<n>\d+)$")
 

@@ -22,6 +22,7 @@ from daybook.core.numbers import format_number
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
 from daybook.pages.charts import ChartEmbedder
+from daybook.pages.journal_view import JournalView, open_action_items
 from daybook.pages.models import ModelPages
 from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, Linker, SitePaths
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
@@ -32,7 +33,7 @@ from daybook.safety.sanitize import markdown_block
 if TYPE_CHECKING:
     from daybook.core.site import ReferencePoint
     from daybook.pages.charts import ChartSet
-    from daybook.pages.journal import JournalView
+    from daybook.pages.journal_view import JournalView
 
 BUILTIN_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -161,15 +162,13 @@ class Renderer:
         return self._render(names, page, context)
 
     def render_all(self, progress: Callable[[str], None] | None = None) -> dict[str, str]:
-        from daybook.pages.journal import open_action_items
-
         pages: dict[str, str] = {}
         m = self.model
         j = self.journal
         home = {
             **ctx.home(m),
             "recent_notes": j.recent(self.config.review.notes) if j else [],
-            "open_actions": open_action_items(self, j, HOME) if j else [],
+            "open_actions": open_action_items(self.paths, j, HOME) if j else [],
             "actions_page": j.pages.actions if j else "",
             **self.extras.home(),
         }

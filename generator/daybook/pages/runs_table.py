@@ -34,7 +34,7 @@ from daybook.pages.context import ExperimentView, TableRow
 from daybook.pages.paths import SitePaths, run_label
 
 RUNS_JSON = "runs.json"
-SCRIPT = "assets/daybook/runs-table.js"  # shipped from daybook/static by every generate
+SCRIPT = "assets/daybook/runs-table.js"  # shipped from daybook/pages/static by every generate
 FORMAT = 1
 NAME_LIMIT = 200
 PARAM_LIMIT = 40  # as the Markdown table cuts them

@@ -16,8 +16,9 @@ from daybook.analysis.references import resolve_journal, resolve_run_ids
 from daybook.core.config import config_line
 from daybook.core.site import Generated, JournalInput, JournalLayout, ReferencePoint, Site
 from daybook.core.snapshot import ModelRecords, Problem, Snapshot
-from daybook.pages.charts import ChartSet
-from daybook.pages.journal import JournalView, render_journal
+from daybook.pages.charts import ChartSet, TextCache
+from daybook.pages.journal import render_journal
+from daybook.pages.journal_view import JournalView
 from daybook.pages.nav import build_nav
 from daybook.pages.render import Renderer
 from daybook.pages.review_pages import MONITORS
@@ -26,7 +27,6 @@ Progress = Callable[[str], None]
 STATIC = Path(__file__).resolve().parent / "static"
 ASSETS = "assets/daybook"  # where every file of pages/static is published
 STYLESHEET = f"{ASSETS}/daybook.css"  # referenced by extra_css in mkdocs.yml
-CHART_CACHE = ".daybook/cache/charts"  # static SVGs of charts, so a rebuild redraws only changes
 
 
 def _quiet(_: str) -> None:
@@ -63,12 +63,14 @@ def render(
     *,
     handwritten: Sequence[str] | None = (),
     replaced: Sequence[str] = (),
+    cache: TextCache | None = None,
 ) -> Generated:
     """Every generated page (notes' built copies among them) and the problems found.
     `records`: the model cards and alias history; `reference`: where the morning review starts
     (None: no review); `handwritten`: the top-level docs/ entries people wrote, in nav order
     (None: the site has its own SUMMARY.md, so no nav is generated); `replaced`: files of docs/
-    that generated pages stand in for (the hand-written cards)."""
+    that generated pages stand in for (the hand-written cards); `cache`: where charts drawn by an
+    earlier build are kept."""
     run_ids = [r.run_id for r in snapshot.runs]
     mentioned = resolve_run_ids(journal.run_keys, run_ids) if journal else set()
     since = reference.since_ms if reference else None
@@ -86,7 +88,7 @@ def render(
         journal=view,
         records=records,
         reference=reference,
-        charts=(charts := ChartSet(site.root / CHART_CACHE)),
+        charts=(charts := ChartSet(cache)),
         config_where=lambda loc: config_line(site.root, loc),
     )
     pages = renderer.render_all(progress)
