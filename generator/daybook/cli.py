@@ -6,7 +6,6 @@ No logic lives here that a test would have to reach through the CLI.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import os
 import sys
@@ -394,36 +393,18 @@ def check(
     and day; model cards (metadata, Hub rules, staleness) and the alias history; daybook.yml
     (monitors naming what the store has) and mkdocs.yml. Exits 1 when there is an error.
     """
-    from daybook.commands.check import (
-        evaluate_site_monitors,
-        format_json,
-        format_monitors,
-        format_text,
-        monitors_json,
-        run_check,
-    )
+    from daybook.commands.check import check_site
 
     if monitors and no_store:
         raise click.UsageError("--monitors reads the store; it cannot go with --no-store")
-    problems = run_check(site_root, tracking_uri, use_store=not no_store)
-    gate = evaluate_site_monitors(site_root.resolve(), tracking_uri) if monitors else None
-    if fmt == "json":
-        text = format_json(problems)
-        if gate is not None:
-            data = json.loads(text)
-            data["monitors"] = monitors_json(gate)
-            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
-        click.echo(text, nl=False)
-    else:
-        click.echo(format_text(problems), nl=False)
-        if gate is not None:
-            click.echo(format_monitors(gate, site_root.resolve()), nl=False)
-    errors = sum(p.level == "error" for p in problems)
-    if fmt == "text":
-        warnings = len(problems) - errors
-        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
-    if errors or (gate is not None and gate.failing):
-        sys.exit(1)
+    report = check_site(
+        site_root, tracking_uri, fmt=fmt, use_store=not no_store, monitors=monitors
+    )
+    click.echo(report.output, nl=False)
+    if report.summary:
+        click.echo(report.summary, err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)
 
 
 @main.group()

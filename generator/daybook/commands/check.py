@@ -272,6 +272,43 @@ def format_json(problems: list[Problem]) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
+@dataclass(frozen=True)
+class CheckReport:
+    """What `daybook check` prints: the report (stdout), a count line (stderr, text format
+    only), and the exit code (1 on any error or failing monitor)."""
+
+    output: str
+    summary: str
+    exit_code: int
+
+
+def check_site(
+    root: Path,
+    tracking_uri: str | None = None,
+    *,
+    fmt: str = "text",
+    use_store: bool = True,
+    monitors: bool = False,
+) -> CheckReport:
+    """`daybook check`, start to end: the problems, and with `monitors` the monitor gate."""
+    problems = run_check(root, tracking_uri, use_store=use_store)
+    gate = evaluate_site_monitors(root.resolve(), tracking_uri) if monitors else None
+    if fmt == "json":
+        text = format_json(problems)
+        if gate is not None:
+            data = json.loads(text)
+            data["monitors"] = monitors_json(gate)
+            text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = format_text(problems)
+        if gate is not None:
+            text += format_monitors(gate, root.resolve())
+    errors = sum(p.level == "error" for p in problems)
+    summary = f"{errors} error(s), {len(problems) - errors} warning(s)" if fmt == "text" else ""
+    failed = bool(errors) or (gate is not None and gate.failing)
+    return CheckReport(text, summary, 1 if failed else 0)
+
+
 def _located(message: str, root: Path, default: str, code: str) -> Problem:
     """A `path:line: message` error string as a Problem with a site-relative path."""
     m = _LOCATED.match(message)
