@@ -35,6 +35,9 @@ def test_other_metadata_mistakes() -> None:
     assert [(p.line, p.code) for p in listed.problems] == [(2, "card.yaml")]
     bad_date = parse_card("---\nlast_updated: soon\n---\n", "c.md", "c")
     assert [(p.line, p.code) for p in bad_date.problems] == [(2, "card.metadata")]
+    assert bad_date.problems[0].message == (
+        "`last_updated`: expected a date (YYYY-MM-DD), got 'soon'"  # the same rule as a note's
+    )
     assert bad_date.updated is None
     empty = parse_card("", "c.md", "c")
     assert [(p.level, p.code) for p in empty.problems] == [("warning", "card.empty")]

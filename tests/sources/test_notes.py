@@ -97,8 +97,19 @@ def test_unknown_author_bad_type_and_unknown_keys(tmp_path: Path) -> None:
     by_line = {(p.line, p.level): p.message for p in note.problems}
     assert by_line[(3, "error")].startswith("unknown author 'zed': add it to docs/journal/.")
     assert "(known: alice, bob)" in by_line[(3, "error")]
-    assert by_line[(4, "error")].startswith("type 'standup' is not one of daily, meeting")
-    assert by_line[(5, "warning")].startswith("unknown front matter key 'mood'")
+    assert by_line[(4, "error")].startswith("`type`: expected one of daily, meeting")
+    assert "got 'standup'" in by_line[(4, "error")]
+    assert by_line[(5, "warning")].startswith("`mood`: unknown key (ignored; known: date,")
+
+
+def test_a_wrong_key_does_not_cost_the_others(tmp_path: Path) -> None:
+    text = "---\ntags: {a: 1}\ndate: 2026-11-24\ntitle: Kept\ndraft: maybe\n---\nx\n"
+    root = journal_site(tmp_path / "s", {"n.md": text})
+    note = _note(_read(root), "n.md")
+    assert (note.date, note.title) == (dt.date(2026, 11, 24), "Kept")
+    assert (note.tags, note.draft) == ((), False)
+    assert [(p.line, p.code) for p in note.problems] == [(2, "note.tags"), (5, "note.draft")]
+    assert note.problems[0].message == "`tags`: expected a word or a list of words, got {a: 1}"
 
 
 def test_dates_bad_missing_and_disagreeing(tmp_path: Path) -> None:
@@ -113,7 +124,7 @@ def test_dates_bad_missing_and_disagreeing(tmp_path: Path) -> None:
     journal = _read(root)
     bad, none, other = (_note(journal, n) for n in ("bad.md", "none.md", "2026-11-20-x.md"))
     assert _messages(bad) == [
-        "docs/notes/bad.md:2: date '26/11/2026' is not a date: use YYYY-MM-DD"
+        "docs/notes/bad.md:2: `date`: expected a date (YYYY-MM-DD), got '26/11/2026'"
     ]
     assert not bad.published
     assert "no date: add `date: YYYY-MM-DD`" in _messages(none)[0]

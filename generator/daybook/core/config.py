@@ -23,6 +23,7 @@ from pydantic import (
 )
 
 from daybook.core.errors import ConfigError
+from daybook.core.front_matter import line_of
 
 # Keys whose values are masked (`redact:` in daybook.yml); safety.redact says how they match.
 DEFAULT_PATTERNS: tuple[str, ...] = (
@@ -263,30 +264,6 @@ def guess_direction(metric: str) -> Direction:
     return "minimize" if any(w in name for w in _MINIMIZE_WORDS) else "maximize"
 
 
-def _line_of(node: yaml.Node | None, loc: tuple[Any, ...]) -> int | None:
-    """The line of the YAML node at a pydantic error location (1-based), as deep as it exists."""
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            nxt = None
-            for k, v in node.value:
-                if k.value == part:
-                    nxt = v
-                    line = k.start_mark.line + 1
-                    break
-            if nxt is None:
-                break
-            node = nxt
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if part >= len(node.value):
-                break
-            node = node.value[part]
-            line = node.start_mark.line + 1
-        else:
-            break
-    return line
-
-
 def load_config(site_dir: Path) -> DaybookConfig:
     """Read `daybook.yml` beside mkdocs.yml; a missing file means all defaults."""
     path = site_dir / CONFIG_NAME
@@ -313,7 +290,7 @@ def load_config(site_dir: Path) -> DaybookConfig:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = tuple(err["loc"])
-        line = _line_of(node, loc)
+        line = line_of(node, loc)
         key = ".".join(str(p) for p in loc) or "(top level)"
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
@@ -328,7 +305,7 @@ def key_line(site_dir: Path, loc: tuple[Any, ...]) -> int | None:
         node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
-    return _line_of(node, loc)
+    return line_of(node, loc)
 
 
 def config_line(site_dir: Path, loc: tuple[Any, ...]) -> str:

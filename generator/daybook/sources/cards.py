@@ -12,15 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 from pathlib import Path
-from typing import Any
 
+from daybook.core.front_matter import CardFrontMatter, validate_front_matter
 from daybook.core.site import Site
 from daybook.core.snapshot import CardFile, Problem
 from daybook.sources.front_matter import split_front_matter
 
 MAX_CARD_BYTES = 512 * 1024  # a card is prose; anything bigger is a mistake (or not a card)
 NOT_CARDS = ("index.md", "SUMMARY.md", "README.md")  # pages a folder may hold besides cards
-UPDATED_KEY = "last_updated"  # Daybook's own front matter key: when a person last reviewed it
 
 
 def card_paths(cards_dir: Path) -> list[Path]:
@@ -101,7 +100,6 @@ def parse_card(text: str, where: str, key: str) -> CardFile:
 
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     fm = split_front_matter(text)
-    meta, meta_lines, body, body_line = fm.meta, fm.key_lines(), fm.body, fm.body_line
     if fm.trouble == "unclosed":
         problem(1, "metadata starts with '---' but has no closing '---' line", code="card.yaml")
     elif fm.trouble == "yaml":
@@ -122,43 +120,24 @@ def parse_card(text: str, where: str, key: str) -> CardFile:
             "card.empty",
         )
 
+    read, found = validate_front_matter(CardFrontMatter, fm, where, "card.metadata")
+    problems.extend(found)
     updated: int | None = None
     updated_from = ""
-    if UPDATED_KEY in meta:
-        value = meta[UPDATED_KEY]
-        day = _as_date(value)
-        if day is None:
-            problem(
-                meta_lines.get(UPDATED_KEY, 2),
-                f"{UPDATED_KEY}: {value!r} is not a date; write YYYY-MM-DD",
-            )
-        else:
-            updated = int(dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC).timestamp() * 1000)
-            updated_from = "front matter"
+    if read.last_updated is not None:
+        midnight = dt.datetime.combine(read.last_updated, dt.time.min, tzinfo=dt.UTC)
+        updated, updated_from = int(midnight.timestamp() * 1000), "front matter"
     return CardFile(
         path=where,
         key=key,
-        metadata=meta,
-        body=body,
-        body_line=body_line,
-        metadata_lines=meta_lines,
+        metadata=fm.meta,
+        body=fm.body,
+        body_line=fm.body_line,
+        metadata_lines=fm.key_lines(),
         updated=updated,
         updated_from=updated_from,
         problems=tuple(problems),
     )
-
-
-def _as_date(value: Any) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()[:10])
-        except ValueError:
-            return None
-    return None
 
 
 def card_sources(site: Site) -> list[str]:

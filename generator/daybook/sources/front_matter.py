@@ -1,33 +1,14 @@
-"""The YAML block at the top of a Markdown file (notes and model cards both have one).
+"""Splits the YAML block off the top of a Markdown file (notes and model cards both have one).
 
-One splitter, so a note and a card with the same mistake get the same line number.
+One splitter, so a note and a card with the same mistake get the same line number. What the block's
+keys may hold is `core.front_matter`'s (the typed models and `validate_front_matter`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
-
 import yaml
 
-Trouble = Literal["unclosed", "yaml", "not-mapping"]
-
-
-@dataclass
-class FrontMatter:
-    meta: dict[str, Any] = field(default_factory=dict)
-    node: yaml.Node | None = None  # the YAML tree, for the line of each key
-    body: str = ""
-    body_line: int = 1  # file line of the body's first line
-    trouble: Trouble | None = None
-    trouble_line: int = 1
-    detail: str = ""  # what YAML said, for trouble == "yaml"
-
-    def key_lines(self) -> dict[str, int]:
-        """File line of each top-level key."""
-        if not isinstance(self.node, yaml.MappingNode):
-            return {}
-        return {str(getattr(k, "value", "")): k.start_mark.line + 2 for k, _ in self.node.value}
+from daybook.core.front_matter import FrontMatter
 
 
 def split_front_matter(text: str) -> FrontMatter:

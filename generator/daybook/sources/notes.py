@@ -10,19 +10,20 @@ from __future__ import annotations
 import datetime as dt
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from daybook.core.front_matter import FrontMatter, NoteFrontMatter, validate_front_matter
 from daybook.core.site import JournalLayout
-from daybook.core.snapshot import NOTE_TYPES, TYPE_LABELS, Author, Journal, Note, Problem
+from daybook.core.snapshot import TYPE_LABELS, Author, Journal, Note, Problem
 from daybook.safety.escape import md_link
 from daybook.safety.slug import slugify, unique_slugs
 from daybook.sources.front_matter import split_front_matter
 
-KNOWN_KEYS = ("date", "authors", "type", "tags", "title", "draft")
 _DATE_PREFIX = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[-_ ]+(?P<rest>.*))?$")
 _AUTHOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _H1 = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -137,12 +138,45 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
     def problem(line: int, msg: str, level: str = "error", code: str = "note") -> None:
         problems.append(Problem(where, line, msg, level, code))
 
-    readable = True
+    text, readable = _read_text(path, problem)
+    fm = split_front_matter(text)
+    _front_matter_trouble(fm, problem)
+    if readable and not text.strip():
+        problem(1, "empty note: write something, or delete the file", code="note.empty")
+    meta, found = validate_front_matter(NoteFrontMatter, fm, where, "note.{key}")
+    problems.extend(found)
+
+    name_date, name_rest = _date_from_name(path.stem)
+    date, time = _note_date(meta, fm, name_date, bool(text.strip()), problem)
+    ids = _note_authors(meta, fm, name_rest, layout, authors, problem)
+    title = meta.title or _first_heading(fm.body) or _default_title(meta.type, date, ids, authors)
+    return Note(
+        source=source,
+        page=source,
+        date=date,
+        time=time,
+        authors=tuple(ids),
+        type=meta.type,
+        tags=tuple(meta.tags),
+        title=title,
+        body=fm.body,
+        body_line=fm.body_line,
+        draft=meta.draft or not text.strip(),  # an empty note has nothing to publish
+        problems=tuple(sorted(problems, key=lambda p: p.line)),
+    )
+
+
+Report = Callable[..., None]  # problem(line, message, level="error", code="note")
+
+
+def _read_text(path: Path, problem: Report) -> tuple[str, bool]:
+    """The file's text with "\n" line ends (undecodable bytes replaced), and whether the file
+    could be read at all."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
         problem(1, f"cannot read the file ({exc.strerror or exc})", code="note.read")
-        raw, readable = b"", False
+        return "", False
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -153,99 +187,72 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
             code="note.encoding",
         )
         text = raw.decode("utf-8-sig", errors="replace")
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    name_date, name_rest = _date_from_name(path.stem)
+    return text.replace("\r\n", "\n").replace("\r", "\n"), True
 
-    fm = split_front_matter(text)
-    meta, node, body, body_line = fm.meta, fm.node, fm.body, fm.body_line
+
+def _front_matter_trouble(fm: FrontMatter, problem: Report) -> None:
     if fm.trouble == "unclosed":
-        problem(
-            1,
-            "front matter starts with '---' but has no closing '---' line",
-            code="note.front-matter",
-        )
+        msg = "front matter starts with '---' but has no closing '---' line"
+        problem(1, msg, code="note.front-matter")
     elif fm.trouble == "yaml":
-        problem(
-            fm.trouble_line,
-            f"invalid YAML front matter: {fm.detail}",
-            code="note.front-matter",
-        )
+        msg = f"invalid YAML front matter: {fm.detail}"
+        problem(fm.trouble_line, msg, code="note.front-matter")
     elif fm.trouble == "not-mapping":
+        msg = "front matter must be `key: value` lines (date, authors, type, tags, title)"
+        problem(2, msg, code="note.front-matter")
+
+
+def _note_date(
+    meta: NoteFrontMatter,
+    fm: FrontMatter,
+    name_date: dt.date | None,
+    has_text: bool,
+    problem: Report,
+) -> tuple[dt.date | None, dt.time | None]:
+    """The front matter's date (and time) first, else the file name's YYYY-MM-DD prefix."""
+    date, time = meta.when
+    if date is not None and name_date is not None and date != name_date:
         problem(
-            2,
-            "front matter must be `key: value` lines (date, authors, type, tags, title)",
-            code="note.front-matter",
+            fm.line("date"),
+            f"date {date} differs from the file name's {name_date}; using the front matter's",
+            "warning",
+            "note.date",
         )
-
-    def line_of(key: str) -> int:
-        return _key_line(node, key, offset=1) if node is not None else 1
-
-    if not text.strip() and readable:
-        problem(1, "empty note: write something, or delete the file", code="note.empty")
-
-    for key in meta:
-        if key not in KNOWN_KEYS:
-            problem(
-                line_of(key),
-                f"unknown front matter key {key!r} (ignored; known: {', '.join(KNOWN_KEYS)})",
-                "warning",
-                "note.front-matter",
-            )
-
-    # date: front matter first, else the file name's YYYY-MM-DD prefix
-    date: dt.date | None = None
-    time: dt.time | None = None
-    if "date" in meta:
-        date, time, err = _parse_date(meta["date"])
-        if err:
-            problem(line_of("date"), err, code="note.date")
-        elif name_date and date != name_date:
-            problem(
-                line_of("date"),
-                f"date {date} differs from the file name's {name_date}; using the front matter's",
-                "warning",
-                "note.date",
-            )
-    if date is None and name_date is not None:
+    if date is None:
         date = name_date
-    if date is None and "date" not in meta and text.strip():
+    if date is None and "date" not in fm.meta and has_text:
         problem(
             1,
             "no date: add `date: YYYY-MM-DD` to the front matter, or start the file "
             "name with the date (2026-11-26.md)",
             code="note.date",
         )
+    return date, time
 
-    # authors: ids from .authors.yml; else an author id at the end of the file name
+
+def _note_authors(
+    meta: NoteFrontMatter,
+    fm: FrontMatter,
+    name_rest: str,
+    layout: JournalLayout,
+    authors: dict[str, Author],
+    problem: Report,
+) -> list[str]:
+    """Ids from .authors.yml named by the front matter; else an author id ending the file name."""
     ids: list[str] = []
-    if "authors" in meta:
-        value = meta["authors"]
-        items = [value] if isinstance(value, str) else value if isinstance(value, list) else None
-        if items is None:
-            problem(
-                line_of("authors"), "authors: expected a list of author ids", code="note.authors"
-            )
-            items = []
-        for item in items:
-            if not isinstance(item, (str, int)) or isinstance(item, bool):
-                problem(
-                    line_of("authors"),
-                    "authors: each entry is an author id (text)",
-                    code="note.authors",
-                )
-                continue
-            aid = str(item).strip()
+    if "authors" in fm.meta:
+        for aid in meta.authors:
             if aid in authors:
                 if aid not in ids:
                     ids.append(aid)
-            else:
-                known = ", ".join(sorted(authors)) or "none yet"
-                problem(
-                    line_of("authors"),
-                    f"unknown author {aid!r}: add it to "
-                    f"{layout.site_path(layout.authors_file)} (known: {known})",
-                    code="note.authors",
-                )
+                continue
+            known = ", ".join(sorted(authors)) or "none yet"
+            problem(
+                fm.line("authors"),
+                f"unknown author {aid!r}: add it to "
+                f"{layout.site_path(layout.authors_file)} (known: {known})",
+                code="note.authors",
+            )
     elif name_rest:
         lowered = {a.lower(): a for a in authors}
         tail = name_rest.split("-")[-1].lower()
@@ -253,69 +260,7 @@ def read_note(path: Path, layout: JournalLayout, authors: dict[str, Author]) -> 
             ids.append(lowered[name_rest.lower()])
         elif tail in lowered:
             ids.append(lowered[tail])
-
-    note_type = "daily"
-    if "type" in meta:
-        value = str(meta["type"]).strip().lower() if meta["type"] is not None else ""
-        if value in NOTE_TYPES:
-            note_type = value
-        else:
-            problem(
-                line_of("type"),
-                f"type {meta['type']!r} is not one of {', '.join(NOTE_TYPES)} (read as daily)",
-                code="note.type",
-            )
-
-    tags: list[str] = []
-    if "tags" in meta:
-        value = meta["tags"]
-        items = [value] if isinstance(value, (str, int, float)) else value
-        if not isinstance(items, list):
-            problem(line_of("tags"), "tags: expected a list of words", code="note.tags")
-            items = []
-        for item in items:
-            if isinstance(item, (dict, list)) or item is None or isinstance(item, bool):
-                problem(
-                    line_of("tags"), "tags: each tag is a word or phrase (text)", code="note.tags"
-                )
-                continue
-            tag = " ".join(str(item).split())
-            if tag and tag not in tags:
-                tags.append(tag)
-
-    title = ""
-    if "title" in meta:
-        value = meta["title"]
-        if isinstance(value, (str, int, float)) and not isinstance(value, bool):
-            title = " ".join(str(value).split())
-        else:
-            problem(line_of("title"), "title: expected text", code="note.title")
-    if not title:
-        title = _first_heading(body) or _default_title(note_type, date, ids, authors)
-
-    draft = False
-    if "draft" in meta:
-        if isinstance(meta["draft"], bool):
-            draft = meta["draft"]
-        else:
-            problem(line_of("draft"), "draft: expected true or false", code="note.draft")
-    if not text.strip():
-        draft = True  # nothing to publish
-
-    return Note(
-        source=source,
-        page=source,
-        date=date,
-        time=time,
-        authors=tuple(ids),
-        type=note_type,
-        tags=tuple(tags),
-        title=title,
-        body=body,
-        body_line=body_line,
-        draft=draft,
-        problems=tuple(problems),
-    )
+    return ids
 
 
 def _assign_pages(notes: list[Note]) -> list[Note]:
@@ -361,26 +306,6 @@ def _date_from_name(stem: str) -> tuple[dt.date | None, str]:
         return dt.date.fromisoformat(m.group(1)), (m.group("rest") or "").strip()
     except ValueError:
         return None, ""
-
-
-def _parse_date(value: Any) -> tuple[dt.date | None, dt.time | None, str]:
-    """A front matter date: YYYY-MM-DD, a date and time, or the blog's `{created: …}` form."""
-    if isinstance(value, dict):
-        if "created" not in value:
-            return None, None, "date: with the mapping form, give `created: YYYY-MM-DD`"
-        value = value["created"]
-    if isinstance(value, dt.datetime):
-        return value.date(), value.time().replace(tzinfo=None), ""
-    if isinstance(value, dt.date):
-        return value, None, ""
-    if isinstance(value, str):
-        try:
-            parsed = dt.datetime.fromisoformat(value.strip())
-        except ValueError:
-            return None, None, f"date {value!r} is not a date: use YYYY-MM-DD"
-        has_time = len(value.strip()) > 10
-        return parsed.date(), parsed.time().replace(tzinfo=None) if has_time else None, ""
-    return None, None, f"date {value!r} is not a date: use YYYY-MM-DD"
 
 
 def _first_heading(body: str) -> str:
