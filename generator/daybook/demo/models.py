@@ -2,7 +2,7 @@
 someone to write) and the alias history of the demo story, so the demo site shows the card's
 completeness score, its "needs input" flags and the champion's move from v1 to v2.
 
-The history is the story's own sequence (see `demo.py`: `set_champion` and the challenger),
+The history is the story's own sequence (`set_champion` and the challenger in `stories/`),
 timed from the same `now` the store was built with. It is only written when it ends exactly
 where the store's aliases are; otherwise the first build records a baseline as usual.
 """
@@ -15,11 +15,12 @@ from pathlib import Path
 from daybook.analysis.deployments import alias_state, state_after
 from daybook.core.config import load_config
 from daybook.core.snapshot import AliasEvent
-from daybook.demo.store import HOUR_MS, MODEL_CANCER, MODEL_DIABETES, DemoStore
+from daybook.demo.constants import HOUR_MS, MODEL_CANCER, MODEL_DIABETES
+from daybook.demo.store import DemoStore
 from daybook.sources.mlflow import open_reader
 from daybook.store.history import append_history, to_second
 
-# (hours before now, model, alias, from version, to version) — demo.py's alias moves.
+# (hours before now, model, alias, from version, to version) — the stories' alias moves.
 STORY: tuple[tuple[float, str, str, int | None, int], ...] = (
     (171.4, MODEL_CANCER, "champion", None, 1),
     (167.4, MODEL_DIABETES, "champion", None, 1),

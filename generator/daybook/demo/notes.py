@@ -22,16 +22,17 @@ from daybook.core.config import load_config
 from daybook.core.numbers import format_number
 from daybook.core.site import JournalLayout
 from daybook.core.snapshot import RegisteredModel, Run, Snapshot
+from daybook.demo.constants import (
+    EXP_CANCER,
+    EXP_DIABETES,
+    EXP_DIGITS,
+    EXP_MONITOR,
+    MODEL_CANCER,
+    MODEL_DIABETES,
+)
 from daybook.sources.catalog import read_catalog
 from daybook.sources.mkdocs_yml import read_layout
 from daybook.store.site_files import ensure_journal_index
-
-EXP_DIGITS = "digits-classifier"
-EXP_CANCER = "breast-cancer"
-EXP_DIABETES = "diabetes-regression"
-EXP_MONITOR = "cancer-detector-monitoring"
-MODEL_CANCER = "cancer-detector"
-MODEL_DIABETES = "diabetes-regressor"
 
 AUTHORS = {  # id: (name, description, avatar colour)
     "alice": ("Alice Martin", "Vision models; owns digits-classifier", "#3f51b5"),

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from daybook.core.config import CONFIG_NAME
-from daybook.demo.store import EXP_CANCER, EXP_DIABETES, EXP_DIGITS, EXP_MONITOR, MODEL_CANCER
+from daybook.demo.constants import EXP_CANCER, EXP_DIABETES, EXP_DIGITS, EXP_MONITOR, MODEL_CANCER
 
 PRIMARY_METRICS = f"""
 # Added by `daybook demo`: how the demo's experiments rank their runs.
