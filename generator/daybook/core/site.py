@@ -43,6 +43,7 @@ class JournalLayout:
     notes_dir: str = "notes"  # every .md file below is a post (the blog's post_dir)
     authors_file: str = "journal/.authors.yml"
     problems: tuple[Problem, ...] = field(default=())
+    has_index: bool = False  # <blog_dir>/index.md exists (the journal's entry page)
 
     @property
     def docs_dir(self) -> Path:

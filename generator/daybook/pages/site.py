@@ -130,7 +130,7 @@ def render_journal_pages(renderer: Renderer, view: JournalView) -> JournalOutput
     out = JournalOutput(pages=render_journal(renderer, view), problems=list(view.problems))
     out.replaced = [n.source for n in view.journal.notes if n.page != n.source]
     pages = view.pages
-    if (view.layout.docs_dir / pages.index).is_file():
+    if view.layout.has_index:
         out.nav = [
             ("Journal", pages.index),
             ("Decisions", pages.decisions),

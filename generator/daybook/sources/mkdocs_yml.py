@@ -96,7 +96,10 @@ def read_layout(root: Path) -> JournalLayout | None:
             )
         )
     docs = _norm(str(data.get("docs_dir") or "docs"))
-    return JournalLayout(root, docs, blog_dir, post_dir, authors, tuple(problems))
+    index = root / docs / blog_dir / "index.md"
+    return JournalLayout(
+        root, docs, blog_dir, post_dir, authors, tuple(problems), has_index=index.is_file()
+    )
 
 
 def _plugin_line(node: yaml.Node | None, index: int) -> int:
