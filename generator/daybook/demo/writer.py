@@ -166,6 +166,23 @@ class StoryWriter:
     def finish(self, run_id: str, end_ms: int, status: str = "FINISHED") -> None:
         self.mlc.set_terminated(run_id, status=status, end_time=end_ms)
 
+    def finish_with_model(
+        self,
+        experiment: str,
+        run_id: str,
+        model: Any,
+        x_sample: pd.DataFrame,
+        spec: RunSpec,
+        end_ms: int,
+        step: int,
+    ) -> str:
+        """The last thing a training script does: log its model 10 s before the run ends, then
+        end the run. Returns the logged model's id."""
+        self.progress(f"{experiment}: logging model for {spec.name}")
+        model_id = self.log_model(run_id, model, x_sample, spec, end_ms - 10_000, step)
+        self.finish(run_id, end_ms)
+        return model_id
+
     # ---- models and data ------------------------------------------------------------------------
 
     def log_model(

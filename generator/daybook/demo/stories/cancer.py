@@ -118,9 +118,9 @@ def _baseline_champion(c: _Cancer, models: CancerModels) -> None:
     run_id = c.w.start(c.exp_id, spec, {**c.common, "model": "logistic_regression", **params})
     end = spec.start_ms + 90_000
     c.w.metrics(run_id, [(k, v, end - 20_000, 0) for k, v in c.scores(lr_model).items()])
-    c.w.progress(f"{EXP_CANCER}: logging model for logreg-baseline")
-    model_id = c.w.log_model(run_id, lr_model, c.x_va.head(5), spec, end - 10_000, 0)
-    c.w.finish(run_id, end)
+    model_id = c.w.finish_with_model(
+        EXP_CANCER, run_id, lr_model, c.x_va.head(5), spec, end, 0
+    )
     v1 = c.w.register(
         MODEL_CANCER,
         run_id,
@@ -183,9 +183,9 @@ def _random_forest_champion(c: _Cancer, models: CancerModels) -> None:
         "feature_importance.csv",
     )
     end = spec.start_ms + 100 * 1500 + 30_000
-    c.w.progress(f"{EXP_CANCER}: logging model for random-forest")
-    model_id = c.w.log_model(run_id, rf, c.x_va.head(5), spec, end - 10_000, 100)
-    c.w.finish(run_id, end)
+    model_id = c.w.finish_with_model(
+        EXP_CANCER, run_id, rf, c.x_va.head(5), spec, end, 100
+    )
     v2 = c.w.register(
         MODEL_CANCER,
         run_id,
@@ -272,9 +272,9 @@ def _gbm_challenger(c: _Cancer, models: CancerModels) -> None:
     gbm = GradientBoostingClassifier(**gbm_params, random_state=SEED).fit(c.x_tr, c.y_tr)
     c.w.metrics(run_id, _staged_history(c, gbm, spec.start_ms))
     end = spec.start_ms + 120 * 1000 + 30_000
-    c.w.progress(f"{EXP_CANCER}: logging model for gbm-tuned")
-    model_id = c.w.log_model(run_id, gbm, c.x_va.head(5), spec, end - 10_000, 120)
-    c.w.finish(run_id, end)
+    model_id = c.w.finish_with_model(
+        EXP_CANCER, run_id, gbm, c.x_va.head(5), spec, end, 120
+    )
     v3 = c.w.register(
         MODEL_CANCER,
         run_id,

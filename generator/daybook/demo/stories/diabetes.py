@@ -111,9 +111,9 @@ def _ridge_champion(d: _Diabetes, x_sample: pd.DataFrame) -> None:
     d.w.mlc.log_dict(
         run.run_id, {"intercept": float(ridge.intercept_), **coefficients}, "coefficients.json"
     )
-    d.w.progress(f"{EXP_DIABETES}: logging model for ridge-alpha1")
-    model_id = d.w.log_model(run.run_id, ridge, x_sample, run.spec, run.end_ms - 10_000, run.step)
-    d.w.finish(run.run_id, run.end_ms)
+    model_id = d.w.finish_with_model(
+        EXP_DIABETES, run.run_id, ridge, x_sample, run.spec, run.end_ms, run.step
+    )
     d1 = d.w.register(
         MODEL_DIABETES,
         run.run_id,
@@ -149,11 +149,9 @@ def _gbr_champion(d: _Diabetes, x_sample: pd.DataFrame) -> None:
         "**Gradient boosting** with depth-2 trees; `val_rmse` is logged per stage.",
         staged=True,
     )
-    d.w.progress(f"{EXP_DIABETES}: logging model for gbr-shallow")
-    model_id = d.w.log_model(
-        run.run_id, run.model, x_sample, run.spec, run.end_ms - 10_000, run.step
+    model_id = d.w.finish_with_model(
+        EXP_DIABETES, run.run_id, run.model, x_sample, run.spec, run.end_ms, run.step
     )
-    d.w.finish(run.run_id, run.end_ms)
     d2 = d.w.register(
         MODEL_DIABETES,
         run.run_id,
