@@ -194,18 +194,19 @@ def generate(
 
     Pulls first (only what changed since the last pull), unless --offline.
     """
-    from daybook.commands.generate import generate, load_site, write_pages
+    from daybook.commands.generate import generate_to, load_site
 
     _modes(offline, full)
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
-    generated = generate(site, progress, offline=offline, full=full, since=since)
+    generated, count = generate_to(
+        site, out_dir, progress, with_docs=with_docs, offline=offline, full=full, since=since
+    )
     for problem in generated.problems:  # what a build would warn about (-q: errors only)
         if problem.level == "error" or not quiet:
             click.echo(f"{problem.level}: {problem}", err=True)
-    docs = site.docs_dir if with_docs else None
-    count = write_pages(generated.pages, out_dir, docs, generated.replaced)
-    progress(f"wrote {count} pages to {out_dir}" + (f" over a copy of {docs}" if docs else ""))
+    docs = f" over a copy of {site.docs_dir}" if with_docs else ""
+    progress(f"wrote {count} pages to {out_dir}{docs}")
 
 
 @main.command()

@@ -11,7 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from daybook.commands.pull import offline_snapshot, pull_site, read_site_journal
 from daybook.core.errors import DaybookError
@@ -23,6 +23,7 @@ from daybook.sources.cards import card_sources
 from daybook.sources.mlflow import sqlite_path
 from daybook.sources.site import handwritten, has_own_nav, load_site
 from daybook.store.cache import CACHE_DIR, FileCache
+from daybook.store.lock import site_lock
 from daybook.store.records import read_records
 from daybook.store.state import resolve_reference
 
@@ -73,7 +74,23 @@ def generate(
     """Read the notes, bring the snapshot up to date (giving pages to the runs notes mention),
     render. `offline`: no store access at all, the saved snapshot only; `full`: no incremental
     pull. `since` overrides the morning review's reference point (see daybook.store.state);
-    `now_ms` is the build's time (default: the clock; offline: when the snapshot was pulled)."""
+    `now_ms` is the build's time (default: the clock; offline: when the snapshot was pulled).
+
+    Holds the site lock throughout (see daybook.store.lock): the review state, the snapshot and
+    the alias history it reads are then the ones the previous run finished writing."""
+    with site_lock(site.root, progress):
+        return _generate(site, progress, offline=offline, full=full, since=since, now_ms=now_ms)
+
+
+def _generate(
+    site: Site,
+    progress: Progress,
+    *,
+    offline: bool,
+    full: bool,
+    since: str | None,
+    now_ms: int | None,
+) -> Generated:
     journal = read_site_journal(site)
     records = None
     path = sqlite_path(site.tracking_uri)
@@ -104,6 +121,22 @@ def generate(
     return render_site(site, snapshot, progress, journal, records, reference)
 
 
+def generate_to(
+    site: Site,
+    out_dir: Path,
+    progress: Progress = _quiet,
+    *,
+    with_docs: bool = False,
+    **options: object,
+) -> tuple[Generated, int]:
+    """`daybook generate --out`: generate and write under one lock, so two runs into the same
+    folder never interleave. `options` are `generate`'s."""
+    with site_lock(site.root, progress):
+        generated = generate(site, progress, **options)  # type: ignore[arg-type]
+        docs = site.docs_dir if with_docs else None
+        return generated, write_pages(generated.pages, out_dir, docs, generated.replaced)
+
+
 def write_pages(
     pages: dict[str, str],
     out_dir: Path,
@@ -115,8 +148,13 @@ def write_pages(
 
     With `docs` (the site's docs/), the hand-written files are copied in first, less the
     `replaced` ones, and the generated pages laid over them, as gen-files does inside MkDocs: the
-    folder is then a complete docs folder for a generator that runs no gen-files (Zensical)."""
+    folder is then a complete docs folder for a generator that runs no gen-files (Zensical).
+
+    Nothing is written outside `out_dir`: every page path is checked before the folder is
+    touched (no absolute path, no `..`), and every file's folder once made (no symlink out)."""
     out_dir = out_dir.resolve()
+    for rel in pages:
+        _checked_target(out_dir, rel)
     if docs is not None and out_dir.is_relative_to(docs.resolve()):
         raise DaybookError(f"{out_dir}: inside {docs}; a complete docs folder must be elsewhere")
     if out_dir.exists():
@@ -137,13 +175,36 @@ def write_pages(
         for src in sorted(docs.rglob("*")):
             rel = src.relative_to(docs).as_posix()
             if src.is_file() and rel not in skip:
-                (out_dir / rel).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, out_dir / rel)
+                shutil.copy2(src, _prepared(out_dir, rel))
     for rel, text in pages.items():
-        path = out_dir / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        _prepared(out_dir, rel).write_text(text, encoding="utf-8", newline="\n")
     return len(pages)
+
+
+def _checked_target(out_dir: Path, rel: str) -> Path:
+    """`out_dir/rel`, or a one-line refusal when `rel` could lead out of `out_dir` (absolute, or
+    with a `..` anywhere: no generated page needs one). Page paths come from names in the store
+    and the notes: a bug in a slug must not write anywhere else."""
+    parts = PurePosixPath(rel).parts
+    if not rel or PurePosixPath(rel).is_absolute() or PureWindowsPath(rel).drive or ".." in parts:
+        raise DaybookError(
+            f"{out_dir}: refusing to write the page {rel!r}: a page path must stay inside this "
+            "folder (no absolute path, no `..`)"
+        )
+    return out_dir.joinpath(*parts)
+
+
+def _prepared(out_dir: Path, rel: str) -> Path:
+    """The file to write for `rel`, its folder made, checked to be inside `out_dir` once every
+    symlink on the way is followed (a refusal, not a write through a link that points out)."""
+    path = _checked_target(out_dir, rel)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.resolve().is_relative_to(out_dir):
+        raise DaybookError(
+            f"{out_dir}: refusing to write the page {rel!r}: a symlink on its path leads out of "
+            "this folder"
+        )
+    return path
 
 
 # --- inside a MkDocs build -----------------------------------------------------------------------
@@ -161,15 +222,20 @@ def offline_requested() -> bool:
 
 
 def gen_files_main() -> None:
-    """Body of the site's gen-files script: regenerate the pages inside a MkDocs build."""
+    """Body of the site's gen-files script: regenerate the pages inside a MkDocs build.
+
+    The site lock is taken per regeneration, so `mkdocs serve` holds it only while it generates
+    and a cron build waits seconds, not for the server's life. Inside `daybook build` (same
+    process and thread, lock already held) taking it again only counts up."""
     from mkdocs.exceptions import PluginError
 
     root = gen_files.site_root()
-    generated = _PRECOMPUTED.pop(root, None)
-    if generated is None:
-        try:
-            site = load_site(root)
-            generated = generate(site, progress=gen_files.log.info, offline=offline_requested())
-        except DaybookError as exc:
-            raise PluginError(f"daybook: {exc}") from None
+    try:
+        with site_lock(root, gen_files.log.info):  # info: a wait is no warning under --strict
+            generated = _PRECOMPUTED.pop(root, None)
+            if generated is None:
+                site = load_site(root)
+                generated = generate(site, progress=gen_files.log.info, offline=offline_requested())
+    except DaybookError as exc:
+        raise PluginError(f"daybook: {exc}") from None
     gen_files.publish(generated)

@@ -12,6 +12,7 @@ from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages.render import when
 from daybook.sources.mkdocs_yml import read_layout
 from daybook.sources.notes import read_journal
+from daybook.store.lock import site_lock
 from daybook.store.pull import current_settings, refresh
 from daybook.store.records import record_aliases
 from daybook.store.snapshot_file import load as load_snapshot
@@ -44,20 +45,27 @@ def pull_site(
     recent_since: int | None = None,
 ) -> tuple[Snapshot, ModelRecords]:
     """`daybook pull`: update the site's saved snapshot from the store (incrementally unless
-    `full`), and record any alias moves it saw."""
+    `full`), and record any alias moves it saw.
+
+    Under the site lock from reading the saved snapshot to appending the history: a second run
+    then compares the store with what the first one recorded, so no move is recorded twice."""
     if journal is None:
         journal = read_site_journal(site)
-    result = refresh(
-        site.config,
-        site.tracking_uri,
-        snapshot_path(site.root),
-        full=full,
-        progress=progress,
-        extra_page_runs=journal.run_keys if journal else (),
-        recent_since=recent_since,
-    )
-    # "observed at" of any alias move this pull sees: when it began reading
-    records, moved = record_aliases(site, result.snapshot, result.stored.pulled_at)
+    with site_lock(site.root, progress):
+        result = refresh(
+            site.config,
+            site.tracking_uri,
+            snapshot_path(site.root),
+            full=full,
+            progress=progress,
+            extra_page_runs=journal.run_keys if journal else (),
+            recent_since=recent_since,
+        )
+        # "observed at" of any alias move this pull sees: when it began reading
+        records, moved = record_aliases(site, result.snapshot, result.stored.pulled_at)
+    for problem in records.problems:
+        if problem.code == "history.torn":  # repaired, but worth a line: something was killed
+            progress(str(problem))
     if moved:
         progress(f"recorded {moved} alias change(s) in {records.history_path}")
     return result.snapshot, records

@@ -8,15 +8,17 @@ asking for them again in daybook.yml (two places that could disagree).
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 
 import yaml
 
+from daybook.core.errors import DaybookError
 from daybook.core.site import JournalLayout
 from daybook.core.snapshot import Problem
 
 BLOG_NAMES = ("blog", "material/blog")
+_EXAMPLES = {"blog_dir": "journal", "post_dir": "notes", "authors_file": "journal/.authors.yml"}
 
 
 class _Lenient(yaml.SafeLoader):
@@ -37,7 +39,8 @@ def _norm(path: str) -> str:
 
 
 def read_layout(root: Path) -> JournalLayout | None:
-    """The journal's layout, or None when mkdocs.yml has no (enabled) blog plugin.
+    """The journal's layout, or None when mkdocs.yml has no (enabled) blog plugin. A blog
+    folder outside docs_dir (`blog_dir: ../x`, an absolute path) is refused (DaybookError).
 
     Problems with the parts Daybook relies on (e.g. gen-files listed after the blog, so the blog
     would read the notes before Daybook completes them) are returned on the layout.
@@ -80,10 +83,20 @@ def read_layout(root: Path) -> JournalLayout | None:
                 code="mkdocs.plugin-order",
             )
         )
-    blog_dir = _norm(str(blog.get("blog_dir", "blog")))
-    post_dir = _norm(str(blog.get("post_dir", "{blog}/posts")).replace("{blog}", blog_dir))
-    authors = _norm(
-        str(blog.get("authors_file", "{blog}/.authors.yml")).replace("{blog}", blog_dir)
+    blog_dir = _inside_docs(path, node, blog_index, "blog_dir", str(blog.get("blog_dir", "blog")))
+    post_dir = _inside_docs(
+        path,
+        node,
+        blog_index,
+        "post_dir",
+        str(blog.get("post_dir", "{blog}/posts")).replace("{blog}", blog_dir),
+    )
+    authors = _inside_docs(
+        path,
+        node,
+        blog_index,
+        "authors_file",
+        str(blog.get("authors_file", "{blog}/.authors.yml")).replace("{blog}", blog_dir),
     )
     if post_dir == blog_dir or blog_dir.startswith(post_dir + "/") or post_dir == ".":
         problems.append(
@@ -100,6 +113,45 @@ def read_layout(root: Path) -> JournalLayout | None:
     return JournalLayout(
         root, docs, blog_dir, post_dir, authors, tuple(problems), has_index=index.is_file()
     )
+
+
+def _inside_docs(path: Path, node: yaml.Node | None, index: int, key: str, value: str) -> str:
+    """A blog path normalized, or a one-line refusal when it leaves docs_dir (absolute, or `..`
+    past its top): Daybook reads the notes there and `daybook note` writes new ones, and neither
+    may reach outside the site's docs."""
+    norm = _norm(value)
+    absolute = value.strip().startswith(("/", "\\")) or PureWindowsPath(value.strip()).drive
+    if absolute or norm == ".." or norm.startswith("../"):
+        line = _option_line(node, index, key)
+        raise DaybookError(
+            f"{path}:{line}: the blog plugin's {key} {value.strip()!r} leads out of docs_dir; "
+            f"give a path inside it (e.g. `{key}: {_EXAMPLES[key]}`)"
+        )
+    return norm
+
+
+def _option_line(node: yaml.Node | None, index: int, key: str) -> int:
+    """The line of the blog plugin's option `key` (the plugin's line when it is not written)."""
+    item = _plugin_node(node, index)
+    if isinstance(item, yaml.MappingNode) and item.value:
+        options = item.value[0][1]
+        if isinstance(options, yaml.MappingNode):
+            for k, v in options.value:
+                if getattr(k, "value", None) == key:
+                    return v.start_mark.line + 1
+    return _plugin_line(node, index)
+
+
+def _plugin_node(node: yaml.Node | None, index: int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if (
+                getattr(key, "value", None) == "plugins"
+                and isinstance(value, yaml.SequenceNode)
+                and 0 <= index < len(value.value)
+            ):
+                return value.value[index]
+    return None
 
 
 def _plugin_line(node: yaml.Node | None, index: int) -> int:

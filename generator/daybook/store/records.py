@@ -12,9 +12,9 @@ from dataclasses import replace
 
 from daybook.analysis.deployments import observe
 from daybook.core.site import Site
-from daybook.core.snapshot import ModelRecords, Snapshot
+from daybook.core.snapshot import ModelRecords, Problem, Snapshot
 from daybook.sources.cards import read_cards
-from daybook.store.history import append_history, read_history, to_second
+from daybook.store.history import append_history, read_history, repair_history, to_second
 
 
 def read_records(site: Site) -> ModelRecords:
@@ -34,10 +34,24 @@ def record_aliases(
 ) -> tuple[ModelRecords, int]:
     """Append the alias moves since the last recorded state (the whole state, the first time)
     and return the records with them, and how many were appended. `observed_at` is the pull's
-    time; a history file with unreadable lines is not appended to (it would guess wrong)."""
-    records = read_records(site)
+    time; a history file with unreadable lines is not appended to (it would guess wrong). An
+    unfinished last line (an append cut short) is dropped first and reported as a warning.
+    Callers hold the site lock, so what is read here is what the previous run appended."""
     if not site.config.models.record_history:
-        return records, 0
+        return read_records(site), 0
+    history_path = site.config.models.alias_history
+    torn = repair_history(site.root / history_path)
+    records = read_records(site)
+    if torn is not None:
+        problem = Problem(
+            history_path,
+            torn.line,
+            f"dropped an unfinished last line (an append cut short): {torn.text[:80]!r}; the "
+            "moves it was recording are recorded again",
+            "warning",
+            "history.torn",
+        )
+        records = replace(records, problems=(*records.problems, problem))
     if any(p.code == "history.read" for p in records.problems):
         return records, 0
     when = to_second(int(time.time() * 1000) if observed_at is None else observed_at)

@@ -49,6 +49,7 @@ from daybook.core.snapshot import (
     Run,
     Snapshot,
 )
+from daybook.store.atomic import write_atomic
 
 FORMAT = "daybook-snapshot"
 VERSION = 1  # bump on any change a version-1 reader would misread; see docs/guide/snapshots.md
@@ -90,6 +91,8 @@ def config_fingerprint(config: DaybookConfig) -> str:
         "experiments": config.experiments.model_dump(mode="json"),
         "redact": list(config.redact),
     }
+    if config.redact_values:  # only when set: existing snapshots stay valid
+        data["redact_values"] = list(config.redact_values)
     raw = json.dumps(data, sort_keys=True, separators=(",", ":")).encode()
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
@@ -446,16 +449,7 @@ def save(path: Path, stored: StoredSnapshot) -> int:
     """Write atomically (temporary file in the same folder, then rename); returns the size."""
     data = dumps(stored)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        write_atomic(path, data)
     except OSError as exc:
         raise SnapshotError(f"{path}: cannot write the snapshot ({exc.strerror or exc})") from None
     return len(data)

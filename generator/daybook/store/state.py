@@ -25,12 +25,14 @@ from pathlib import Path
 from daybook.core.errors import DaybookError
 from daybook.core.site import ReferencePoint
 from daybook.safety.redact import strip_credentials
+from daybook.store.atomic import write_atomic
 
 STATE_DIR = ".daybook"
 STATE_FILE = "state.json"
 ENV_SINCE = "DAYBOOK_SINCE"
 _SPAN = re.compile(r"^\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>m|min|h|d|w)\s*$", re.I)
 _UNIT_MS = {"m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+
 
 def parse_since(text: str, now_ms: int) -> int:
     """`--since` as epoch ms: a span back from `now_ms`, or a date/time (UTC by default)."""
@@ -77,10 +79,7 @@ def record_build(root: Path, at_ms: int, tracking_uri: str) -> None:
         },
     }
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{STATE_FILE}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
+        write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         raise DaybookError(f"{path}: cannot record the build ({exc.strerror or exc})") from None
 
