@@ -29,6 +29,8 @@ from daybook.sources.sqlite import assemble_histories
 
 RUN_PAGE = 50_000
 _RUN_ID = re.compile(r"^[0-9A-Za-z_-]+$")  # safe to quote in a search filter
+# How PostgreSQL, MySQL/MariaDB and sqlite refuse a write in a read-only session.
+_WRITE_REFUSED = re.compile(r"(?i)read[- ]only transaction|readonly database")
 BULK_MAX_RUNS = 100  # get-history-bulk takes at most 100 run ids …
 BULK_MAX_POINTS = 25_000  # … and silently returns at most 25,000 points
 
@@ -50,11 +52,21 @@ class ClientReader:
         try:
             self.client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
         except Exception as exc:  # MLflow raises many types for a bad URI
-            raise SourceError(
-                f"{display_uri}: cannot open tracking store ({_short(exc)})"
-            ) from None
+            text = _short(exc)
+            if _WRITE_REFUSED.search(text):  # its start-up wanted to add something
+                raise SourceError(
+                    f"{display_uri}: MLflow's client tried to write to the store while opening "
+                    f"it and the read-only connection refused ({text}); Daybook never writes to "
+                    "a store: let MLflow itself (e.g. `mlflow server`) open it once, then retry."
+                ) from None
+            raise SourceError(f"{display_uri}: cannot open tracking store ({text})") from None
         if self.is_rest:
             self._probe()
+
+    def open_registry(self) -> None:
+        """Open the model registry's store now: MLflow opens it at its first use, and a store
+        that fails to open should fail before anything is read, as one line."""
+        self._call("opening the model registry", lambda: self.client._get_registry_client())
 
     def _probe(self) -> None:
         """One quick request first, so a wrong URI or missing credentials is one clear line

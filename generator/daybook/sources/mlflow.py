@@ -63,9 +63,12 @@ def open_reader(uri: str, *, force_client: bool = False) -> Reader:
 
     sqlite: a read-only connection; direct SQL when the schema revision is known, else MLflow's
     client on a read-only URI (with the `sqlite+pysqlite` spelling, which keeps MLflow from
-    creating a `file:/…` folder tree in the working directory).
+    creating a `file:/…` folder tree in the working directory). PostgreSQL and MySQL/MariaDB:
+    MLflow's client in sessions the server keeps read-only, once Daybook's own read-only
+    connection found an MLflow store there (daybook.sources.database).
     """
     from daybook.sources.client import ClientReader
+    from daybook.sources.database import is_database_uri, open_database
     from daybook.sources.sqlite import (
         KNOWN_REVISIONS,
         SqliteReader,
@@ -100,11 +103,17 @@ def open_reader(uri: str, *, force_client: bool = False) -> Reader:
             ) from None
     if uri.startswith(("http://", "https://")):
         return ClientReader(uri, display)
-    if uri.startswith(("postgresql", "mysql", "mssql")):
-        return ClientReader(uri, display)
+    if is_database_uri(uri):
+        return open_database(uri)
+    if uri.startswith("mssql"):
+        raise SourceError(
+            f"{display}: Daybook cannot open SQL Server read-only, and MLflow's client would "
+            "create tables in it: read it through an `mlflow server` (http://…) instead."
+        )
     raise SourceError(
-        f"{display}: unsupported tracking URI. Use sqlite:///path/to/mlflow.db or an "
-        "http(s):// MLflow server (file stores: convert with `mlflow migrate-filestore`)."
+        f"{display}: unsupported tracking URI. Use sqlite:///path/to/mlflow.db, "
+        "postgresql://…, mysql://… or an http(s):// MLflow server (file stores: convert with "
+        "`mlflow migrate-filestore`)."
     )
 
 

@@ -1,0 +1,316 @@
+"""PostgreSQL and MySQL/MariaDB stores are read read-only: real servers, real MLflow, real builds.
+
+The servers are started by the suite (tests/database_servers.py). Every test that reads a database
+compares a dump of all its rows before and after; an empty or foreign database must be refused
+with one line and left as it was (MLflow's own client would have created its tables there).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy
+from sqlalchemy.engine import make_url
+
+from database_servers import (
+    DatabaseStore,
+    ServerUnavailable,
+    free_port,
+    mariadb_server,
+    postgres_server,
+    write_mlflow_store,
+)
+from daybook.core.config import DaybookConfig, RunPages
+from daybook.core.errors import SourceError
+from daybook.sources.client import ClientReader
+from daybook.sources.database import display_uri, is_database_uri, readonly_url
+from daybook.sources.mlflow import open_reader
+from daybook.store.pull import pull
+from helpers import error_lines, run_cli, stray_files
+
+EVERY_RUN = DaybookConfig(run_pages=RunPages(all=True))
+MYSQL_RO = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
+SERVERS: dict[str, Callable[[], AbstractContextManager[Any]]] = {
+    "postgresql": postgres_server,
+    "mariadb": mariadb_server,
+}
+
+
+# --- URIs (no server) -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("uri", "driver", "query"),
+    [
+        (
+            "postgresql://u:pw@db:5432/mlflow",
+            "postgresql+psycopg2",
+            {"options": "-c default_transaction_read_only=on"},
+        ),
+        (
+            "postgresql+psycopg://u@db/mlflow?sslmode=require",
+            "postgresql+psycopg",
+            {"options": "-c default_transaction_read_only=on", "sslmode": "require"},
+        ),
+        (
+            "postgresql+psycopg2://u@db/mlflow?options=-c%20search_path%3Dml",
+            "postgresql+psycopg2",
+            {"options": "-c search_path=ml -c default_transaction_read_only=on"},
+        ),
+        ("mysql://u:pw@db/mlflow", "mysql+pymysql", MYSQL_RO),
+        ("mysql+mysqldb://u@db/mlflow", "mysql+mysqldb", MYSQL_RO),
+        ("mariadb://u@db:3306/mlflow", "mysql+pymysql", MYSQL_RO),
+    ],
+)  # fmt: skip
+def test_every_database_uri_is_made_read_only_at_the_server(
+    uri: str, driver: str, query: dict[str, str]
+) -> None:
+    assert is_database_uri(uri)
+    url = readonly_url(uri)
+    assert url.drivername == driver
+    assert dict(url.query) == query
+    # …and survives the round trip through the string MLflow is given
+    again = make_url(url.render_as_string(hide_password=False))
+    assert dict(again.query) == query and again.password == make_url(uri).password
+
+
+@pytest.mark.parametrize(
+    ("uri", "expected"),
+    [
+        ("postgresql+pg8000://u:pw@db/mlflow", "through psycopg2 or psycopg only"),
+        ("mysql+mysqlconnector://u:pw@db/mlflow", "through PyMySQL or mysqlclient only"),
+        ("mysql://u:pw@db/mlflow?init_command=SET%20x%3D1", "remove init_command"),
+        ("postgresql://u:pw@db", "names no database"),
+        ("mssql+pyodbc://u:pw@db/mlflow", "cannot open SQL Server read-only"),
+    ],
+)
+def test_uris_that_cannot_be_opened_read_only_are_refused(uri: str, expected: str) -> None:
+    with pytest.raises(SourceError) as info:
+        open_reader(uri)
+    message = str(info.value)
+    assert expected in message and "\n" not in message
+    assert message.startswith(uri.split("://")[0] + "://***@db")
+    assert "pw" not in message
+
+
+def test_a_password_in_the_query_is_not_shown_either() -> None:
+    shown = display_uri("postgresql://u:one@db/mlflow?sslmode=require&password=two")
+    assert shown == "postgresql://***@db/mlflow?sslmode=require&password=***"
+    assert not is_database_uri("sqlite:///mlflow.db") and not is_database_uri("https://x")
+
+
+# --- Servers and stores ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=sorted(SERVERS))
+def server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A real database server of each kind (skipped, with the reason, only where its Debian
+    package is not installed; CI installs both, and there a missing server is a failure)."""
+    with contextlib.ExitStack() as stack:
+        try:
+            started = time.monotonic()
+            found = stack.enter_context(SERVERS[request.param]())
+        except ServerUnavailable as exc:
+            if os.environ.get("CI"):
+                pytest.fail(f"{request.param}: {exc}", pytrace=False)
+            pytest.skip(f"{request.param}: {exc}")
+        print(f"{request.param} started in {time.monotonic() - started:.1f} s")
+        yield found
+
+
+@pytest.fixture(scope="module")
+def db_store(
+    server: Any, tmp_path_factory: pytest.TempPathFactory, workdir: Path
+) -> tuple[str, DatabaseStore, dict[str, list[str]]]:
+    """A store real MLflow wrote to database `mlflow`, and the dump of all its rows after."""
+    root = tmp_path_factory.mktemp("db-store")
+    server.create_database("mlflow")
+    uri = server.url("mlflow")
+    with contextlib.chdir(root):  # anything MLflow might leave stays beside the store
+        written = write_mlflow_store(uri, root / "artifacts")
+    return uri, written, server.dump("mlflow")
+
+
+def test_mlflows_own_engines_cannot_write(server: Any, db_store: tuple) -> None:
+    """The engines MLflow's tracking and registry stores opened for the reader are read-only at
+    the server: DDL and inserts through them fail."""
+    uri, _, before = db_store
+    reader = open_reader(uri)
+    assert isinstance(reader, ClientReader)
+    engines = [
+        reader.client._tracking_client.store.engine,
+        reader.client._get_registry_client().store.engine,
+    ]
+    for engine in engines:
+        for sql in (
+            "CREATE TABLE daybook_probe (x INTEGER)",
+            "INSERT INTO experiments (name, lifecycle_stage) VALUES ('probe', 'active')",
+        ):
+            with engine.connect() as conn, pytest.raises(sqlalchemy.exc.DBAPIError) as info:
+                conn.execute(sqlalchemy.text(sql))
+            assert re.search(r"(?i)read[- ]only transaction", str(info.value))
+    assert server.dump("mlflow") == before
+
+
+def test_a_select_only_user_reads_every_run_and_writes_nothing(
+    server: Any, db_store: tuple, workdir: Path
+) -> None:
+    """What the docs recommend (a user who may only SELECT) is all it takes, with each way of
+    writing the URI without a driver."""
+    _, written, before = db_store
+    for scheme in server.schemes:
+        uri = server.select_only_url("mlflow", scheme)
+        reader = open_reader(uri)
+        try:
+            assert isinstance(reader, ClientReader)
+            assert "read-only" in reader.kind
+        finally:
+            reader.close()
+        snap = pull(EVERY_RUN, uri)
+        by_name = {r.name: r for r in snap.runs}
+        assert {n: r.run_id for n, r in by_name.items()} == written.runs
+        run = by_name["db-forecast-run-1"]
+        assert run.params == {"depth": "4", "lr": "0.05"}
+        assert run.metrics["val_rmse"].step == 4 and run.tags["team"] == "tables"
+        assert by_name["db-ranker-run-2"].status == "FAILED"
+        [model] = snap.models
+        assert model.name == written.model and model.aliases == {"champion": 1}
+        assert server.dump("mlflow") == before
+    assert stray_files(workdir) == []
+
+
+def test_a_build_from_a_database_leaves_it_row_for_row_unchanged(
+    server: Any, db_store: tuple, tmp_path: Path, workdir: Path
+) -> None:
+    uri, written, before = db_store
+    site = tmp_path / "site"
+    assert run_cli("init", site).returncode == 0
+    with (site / "daybook.yml").open("a", encoding="utf-8") as fh:
+        fh.write("\nrun_pages:\n  all: true\n")
+    started = time.monotonic()
+    result = run_cli("build", "--strict", "-C", site, "--tracking-uri", uri, timeout=300)
+    print(f"build from {server.__class__.__name__}: {time.monotonic() - started:.1f} s")
+    assert result.returncode == 0, result.stderr
+    assert server.dump("mlflow") == before
+    assert "read-only" in result.stderr and server.password not in result.stderr
+    html = site / "site"
+    for run_id in written.runs.values():
+        [page] = html.glob(f"experiments/*/runs/*-{run_id[:8]}/index.html")
+        assert run_id in page.read_text(encoding="utf-8")
+    model_page = html / "models" / written.model / "index.html"
+    assert "champion" in model_page.read_text(encoding="utf-8")
+    assert stray_files(workdir, site) == []
+
+
+def _refusal(server: Any, database: str, site: Path) -> str:
+    """`daybook build` against `database`: the one error line it printed."""
+    assert run_cli("init", site).returncode == 0
+    result = run_cli("build", "-q", "-C", site, "--tracking-uri", server.url(database))
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    [line] = error_lines(result)
+    assert line.startswith(f"Error: {display_uri(server.url(database))}: ")
+    assert server.password not in result.stderr + result.stdout
+    assert not (site / "site").exists()
+    return line
+
+
+def test_an_empty_database_is_refused_and_stays_empty(
+    server: Any, tmp_path: Path, workdir: Path
+) -> None:
+    server.create_database("empty")
+    line = _refusal(server, "empty", tmp_path / "site")
+    assert "the database is empty" in line and "never creates tables" in line
+    assert server.dump("empty") == {}
+    assert stray_files(workdir) == []
+
+
+def test_a_database_of_something_else_is_refused_and_left_alone(
+    server: Any, tmp_path: Path
+) -> None:
+    server.create_database("shop")
+    server.execute(
+        "shop",
+        "CREATE TABLE customers (id INTEGER PRIMARY KEY, name VARCHAR(40))",
+        "INSERT INTO customers VALUES (1, 'Ada')",
+    )
+    before = server.dump("shop")
+    line = _refusal(server, "shop", tmp_path / "site")
+    assert "not an MLflow tracking database" in line and "customers" in line
+    assert "never creates tables" in line
+    assert server.dump("shop") == before
+
+
+def test_connection_failures_are_one_line_without_the_password(server: Any) -> None:
+    cases = {
+        server.url("nowhere"): "nowhere",
+        server.url("mlflow").replace(server.password, "wrong-pw"): "",
+        server.url("mlflow").replace(f":{server.port}/", f":{free_port()}/"): "",
+    }
+    for uri, named in cases.items():
+        with pytest.raises(SourceError) as info:
+            open_reader(uri)
+        message = str(info.value)
+        assert message.startswith(f"{display_uri(uri)}: cannot connect to the database (")
+        assert named in message and "\n" not in message
+        assert server.password not in message and "wrong-pw" not in message
+
+
+# --- What MLflow would write (copies of the store) ----------------------------------------------
+
+
+@pytest.fixture
+def store_copy(server: Any, db_store: tuple) -> Callable[[str], str]:
+    """Fresh copies of the store, by name."""
+
+    def copy(name: str) -> str:
+        server.create_database(name, template="mlflow")
+        return name
+
+    return copy
+
+
+def test_mlflow_cannot_even_add_its_default_experiment(
+    server: Any, store_copy: Callable[[str], str], tmp_path: Path
+) -> None:
+    """MLflow's store inserts a Default experiment when it finds none: here the server refuses
+    it, and the refusal is one line (MLflow's own logged traceback is not shown)."""
+    db = store_copy("no_default")
+    server.execute(
+        db,
+        "DELETE FROM experiment_tags WHERE experiment_id = 0",
+        "DELETE FROM experiments WHERE experiment_id = 0",
+    )
+    before = server.dump(db)
+    line = _refusal(server, db, tmp_path / "site")
+    assert "MLflow's client tried to write to the store" in line
+    assert re.search(r"(?i)read[- ]only transaction", line)
+    assert server.dump(db) == before
+
+
+@pytest.mark.parametrize(
+    ("revision", "expected"),
+    [
+        ("7f2a7d5fae7d", "is older than MLflow"),  # MLflow 2.4's schema
+        ("ffffffffffff", "is newer than MLflow"),
+    ],
+)
+def test_a_schema_mlflow_would_migrate_is_refused_unmigrated(
+    server: Any, store_copy: Callable[[str], str], revision: str, expected: str
+) -> None:
+    db = store_copy(f"rev_{revision}")
+    server.execute(db, f"UPDATE alembic_version SET version_num = '{revision}'")
+    before = server.dump(db)
+    with pytest.raises(SourceError) as info:
+        open_reader(server.url(db))
+    message = str(info.value)
+    assert expected in message and revision in message and "\n" not in message
+    assert server.dump(db) == before
