@@ -57,7 +57,7 @@ def test_every_problem_is_one_path_line_message(tmp_path: Path, store) -> None:
         "in the site (deleted, in an excluded experiment, or in another tracking store?)",
         f"{r}2025-11-26-bob.md:1: a second daily note by 'bob' for 2025-11-26 (the first is "
         f"{r}2025-11-26-bob-again.md); merge them",
-        f"{r}2025-11-26-bob.md:7: secret-looking text (AWS access key id): remove it from the "
+        f"{r}2025-11-26-bob.md:7: secret-looking text (AWS key): remove it from the "
         "note and rotate the secret",
         f"{r}2025-11-27.md:7: warning: action item owner @carol is not an author in .authors.yml",
         f"{r}2025-11-28.md:1: empty note: write something, or delete the file",

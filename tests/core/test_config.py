@@ -105,6 +105,7 @@ def test_settings_are_read(tmp_path: Path) -> None:
             "'minimize' or 'maximize'",
         ),
         ("primary_metrics:\n  - experiment: x\n", 2, "primary_metrics.0.metric", "required"),
+        ("title: x\nredact_values: ['E-(\\d']\n", 2, "redact_values", "not a regular expression"),
     ],
 )
 def test_a_wrong_setting_names_file_line_and_key(
@@ -345,7 +346,9 @@ def test_the_cli_follows_the_same_precedence(tmp_path: Path, store) -> None:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr
-    assert store.uri in html.unescape((tmp_path / "b" / "index.md").read_text(encoding="utf-8"))
+    home = html.unescape((tmp_path / "b" / "index.md").read_text(encoding="utf-8"))
+    # The store is named relative to its own folder: the building machine's path stays off.
+    assert "sqlite:///mlflow.db" in home and str(store.db_path.parent) not in home
 
     result = run_cli(
         "generate",

@@ -13,13 +13,26 @@ from store_builder import SECRET_VALUE
 @pytest.mark.parametrize(
     ("text", "what", "secret"),
     [
-        ("key AKIAIOSFODNN7EXAMPLE here", "AWS access key id", "AKIAIOSFODNN7EXAMPLE"),
+        ("key AKIAIOSFODNN7EXAMPLE here", "AWS key", "AKIAIOSFODNN7EXAMPLE"),
         ("ghp_" + "a" * 36, "GitHub token", "ghp_" + "a" * 36),
-        ("xoxb-1234567890-abcdef", "Slack token", "xoxb-1234567890-abcdef"),
+        ("xoxb-1765367-1987469-pdFZKVeTuE8sk7oOcB", "Slack token", "xoxb-1765367-1987469-pdFZKVeTuE8sk7oOcB"),
         (f"the key {SECRET_VALUE}.", "API secret key", SECRET_VALUE),
         ("hf_" + "A1" * 17, "Hugging Face token", "hf_" + "A1" * 17),
         ("-----BEGIN RSA PRIVATE KEY-----", "private key", "-----BEGIN RSA PRIVATE KEY-----"),
-        ("postgres://ml:s3cretPw@db:5432/x", "password in a URL", "s3cretPw"),
+        ("postgres://ml:s3cretPw@db:5432/x", "credentials in a URL", "ml:s3cretPw"),
+        ("https://oauth2@gitlab.example.com/x.git", "credentials in a URL", "oauth2"),
+        ("host=db password=hunter2 port=5432", "value of 'password'", "hunter2"),
+        ("glpat-" + "Ab1" * 7, "GitLab token", "glpat-" + "Ab1" * 7),
+        (
+            "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ and more",
+            "JSON web token",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.c2lnbmF0dXJlLXBhcnQ",
+        ),
+        (
+            "a\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----\nb",
+            "private key",
+            "-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n-----END OPENSSH PRIVATE KEY-----",
+        ),
         ("api_key: 9f8e7d6c5b4a", "value of 'api_key'", "9f8e7d6c5b4a"),
         ('"db_password" = "hunter22x"', "value of 'db_password'", "hunter22x"),
     ],
@@ -37,7 +50,15 @@ def test_secrets_are_found_and_only_the_secret_is_masked(text: str, what: str, s
         "api_key: <your key here>",
         "password: ********",
         "token = ${TOKEN}",
-        "https://user@example.com/x",
+        "git@github.com:team/repo.git",
+        # What an ML store is full of: run ids, git SHAs, digests, logged-model ids, UUIDs.
+        "0123456789abcdef0123456789abcdef",
+        "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
+        "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        "models:/m-0123456789abcdef0123456789abcdef",
+        "123e4567-e89b-12d3-a456-426614174000",
+        "max_tokens=4096 lr=0.001 tokenizer=bert-base-uncased",
+        "s3://team-bucket/mlartifacts/1/0123456789abcdef0123456789abcdef/artifacts",
         "runs:/0123456789abcdef0123456789abcdef and models:/churn@champion",
         "The secret of good models: regularization.",
     ],
@@ -50,3 +71,9 @@ def test_the_site_redact_patterns_decide_which_keys_are_secret() -> None:
     assert find_secrets("session_id: abc123def456", DEFAULT_PATTERNS) == []
     [found] = find_secrets("session_id: abc123def456", ["session_*"])
     assert found.what == "value of 'session_id'"
+
+
+def test_a_pattern_from_daybook_yml_adds_a_shape() -> None:
+    assert find_secrets("employee E-123456", DEFAULT_PATTERNS) == []
+    [found] = find_secrets("employee E-123456", DEFAULT_PATTERNS, [r"E-\d{6}"])
+    assert (found.start, found.end) == (9, 17)

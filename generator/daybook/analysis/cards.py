@@ -25,6 +25,7 @@ from daybook.core.snapshot import (
     RegisteredModel,
     Run,
 )
+from daybook.safety.secrets import find_secrets
 
 # The sections of Hugging Face's model card template that every card should have, in order.
 STANDARD_SECTIONS: tuple[tuple[str, str], ...] = (
@@ -382,3 +383,23 @@ def staleness(model: RegisteredModel, updated: int | None, after: int = 0) -> St
 
 def _day(ms: int) -> str:
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d")
+
+
+def card_secret_problems(
+    cards: Sequence[CardFile], redact: Sequence[str], redact_values: Sequence[str] = ()
+) -> list[Problem]:
+    """Secret-looking text in model cards (body and front matter). The site masks it, but the
+    secret is in the repository (or the run's artifacts): remove it there, and rotate it."""
+    out = []
+    for card in cards:
+        for s in find_secrets(card.body, redact, redact_values):
+            line = card.body_line + card.body.count("\n", 0, s.start)
+            out.append(Problem(card.path, line, _LEAK.format(s.what), "error", "card.secret"))
+        for key, value in sorted(card.metadata.items()):
+            for s in find_secrets(f"{key}: {value}", redact, redact_values):
+                line = card.metadata_lines.get(key, 1)
+                out.append(Problem(card.path, line, _LEAK.format(s.what), "error", "card.secret"))
+    return out
+
+
+_LEAK = "secret-looking text ({}): remove it from the card and rotate the secret"

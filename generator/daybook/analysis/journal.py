@@ -203,13 +203,15 @@ def _where(journal: Journal, note: Note) -> str:
     return f"{journal.docs_prefix}/{note.source}" if journal.docs_prefix != "." else note.source
 
 
-def secret_problems(journal: Journal, redact: Sequence[str]) -> list[Problem]:
+def secret_problems(
+    journal: Journal, redact: Sequence[str], redact_values: Sequence[str] = ()
+) -> list[Problem]:
     """Secret-looking text in notes (body, title, tags). The site masks it, but the secret is
     in the repository: it must be removed there, and rotated."""
     out = []
     for note in journal.notes:
         where = _where(journal, note)
-        for s in find_secrets(note.body, redact):
+        for s in find_secrets(note.body, redact, redact_values):
             line = note.body_line + note.body.count("\n", 0, s.start)
             out.append(
                 Problem(
@@ -222,7 +224,7 @@ def secret_problems(journal: Journal, redact: Sequence[str]) -> list[Problem]:
                 )
             )
         for text in (note.title, *note.tags):
-            for s in find_secrets(text, redact):
+            for s in find_secrets(text, redact, redact_values):
                 out.append(
                     Problem(
                         where,
@@ -236,10 +238,13 @@ def secret_problems(journal: Journal, redact: Sequence[str]) -> list[Problem]:
     return out
 
 
-def journal_problems(journal: Journal, redact: Sequence[str]) -> list[Problem]:
+def journal_problems(
+    journal: Journal, redact: Sequence[str], redact_values: Sequence[str] = ()
+) -> list[Problem]:
     """Every problem of the journal that needs no tracking store, sorted."""
     items = journal_items(journal)
-    out = [*journal.all_problems, *secret_problems(journal, redact), *duplicate_days(journal)]
+    leaks = secret_problems(journal, redact, redact_values)
+    out = [*journal.all_problems, *leaks, *duplicate_days(journal)]
     out += unknown_owners(journal, items.open_actions)
     return sorted(out, key=lambda p: (p.path, p.line, p.message))
 

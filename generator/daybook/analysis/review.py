@@ -112,8 +112,12 @@ def _activity(
         for r in runs:
             v = r.metric(primary.metric)
             done_before = r.status == "FINISHED" and (r.end_time or FOREVER) < since_ms
-            if (done_before and v is not None and is_finite(v)
-                    and (best_before is None or better(v, best_before, primary.direction))):
+            if (
+                done_before
+                and v is not None
+                and is_finite(v)
+                and (best_before is None or better(v, best_before, primary.direction))
+            ):
                 best_before = v
     changes = []
     for r in recent:

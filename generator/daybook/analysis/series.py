@@ -74,9 +74,7 @@ def downsample(points: Sequence[Point], limit: int) -> list[Point]:
     return out
 
 
-def prepare(
-    xs: Sequence[float], ys: Sequence[float], ts: Sequence[int], limit: int
-) -> Series:
+def prepare(xs: Sequence[float], ys: Sequence[float], ts: Sequence[int], limit: int) -> Series:
     """A metric history as a drawable series: finite points only, thinned to about `limit`."""
     finite = finite_points(xs, ys, ts)
     thinned = downsample(finite, limit)

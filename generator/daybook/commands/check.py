@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from daybook.analysis.cards import card_secret_problems
 from daybook.analysis.journal import journal_problems
 from daybook.analysis.monitors import STATUS_ORDER, MonitorReport, evaluate_monitors
 from daybook.analysis.policy import page_run_ids
@@ -99,7 +100,7 @@ def check_journal(ctx: CheckContext) -> list[Problem]:
             )
         )
     ctx.journal = read_journal(ctx.layout)
-    problems += journal_problems(ctx.journal, ctx.config.redact)
+    problems += journal_problems(ctx.journal, ctx.config.redact, ctx.config.redact_values)
     return problems
 
 
@@ -148,8 +149,9 @@ def card_problems(site: Site, snapshot: Snapshot | None = None) -> list[Problem]
     snapshot it also checks them against the registry (stale cards, cards for unknown models,
     deleted source runs, unreadable model files, the Hub metadata rules)."""
     records = read_records(site)
+    leaks = card_secret_problems(records.cards, site.config.redact, site.config.redact_values)
     if snapshot is None:
-        found = list(records.problems)
+        found = [*records.problems, *leaks]
         for card in records.cards:
             found.extend(card.problems)
         return sorted(set(found), key=lambda p: (p.path, p.line, p.message))
@@ -157,7 +159,7 @@ def card_problems(site: Site, snapshot: Snapshot | None = None) -> list[Problem]
     paths = SitePaths.build(snapshot, runs)
     view = SiteModel.build(site.config, snapshot, paths)
     pages = ModelPages.build(view, snapshot, records, paths)
-    found = list(pages.problems)
+    found = [*pages.problems, *leaks]
     for card in records.cards:  # cards of unknown models still get their own problems
         found.extend(card.problems)
     return sorted(set(found), key=lambda p: (p.path, p.line, p.message))

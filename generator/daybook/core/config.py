@@ -233,6 +233,10 @@ class DaybookConfig(_Strict):
     run_pages: RunPages = Field(default_factory=RunPages)
     run_table: RunTable = Field(default_factory=RunTable)
     redact: list[str] = Field(default_factory=lambda: list(DEFAULT_PATTERNS))
+    redact_values: list[str] = Field(default_factory=list)  # regexes: more secret shapes
+    # What the site shows instead of the building machine's paths (see safety/paths.py).
+    display_uri: str | None = None  # the store, e.g. "the team's MLflow (mlflow.example.com)"
+    public_artifact_root: str | None = None  # shown in place of a local artifact root
     title: str = "Daybook"
     models: Models = Field(default_factory=Models)
 
@@ -240,6 +244,16 @@ class DaybookConfig(_Strict):
     charts: Charts = Field(default_factory=Charts)
     review: Review = Field(default_factory=Review)
     journal: JournalSettings = Field(default_factory=JournalSettings)
+
+    @field_validator("redact_values")
+    @classmethod
+    def _regexes(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a regular expression ({exc})") from None
+        return value
 
     @field_validator("monitors")
     @classmethod

@@ -23,6 +23,7 @@ class Site:
     tracking_uri: str
     default_store: bool = False  # the URI is MLflow's default, not chosen by anyone
     directory_urls: bool = True  # mkdocs.yml's use_directory_urls: where `x.md` is served
+    store_path: Path | None = None  # a local store's file (sqlite): its folder stays off the site
 
     @property
     def templates(self) -> Path:
@@ -61,6 +62,14 @@ class JournalLayout:
     def index_page(self) -> str:
         return posixpath.join(self.blog_dir, "index.md")
 
+    def holds_note(self, docs_relative: str) -> bool:
+        """Whether a page (its path under docs/) is in the notes folder: a blog post, which the
+        `daybook` MkDocs plugin sanitizes."""
+        folder = self.notes_dir.strip("/")
+        if folder in ("", "."):
+            return True  # every page is a post
+        return docs_relative.replace("\\", "/").startswith(folder + "/")
+
     def site_path(self, docs_relative: str) -> str:
         """A path under docs/ as the site root sees it, for `path:line` messages."""
         return posixpath.join(self.docs, docs_relative) if self.docs != "." else docs_relative
@@ -91,8 +100,10 @@ class ReferencePoint:
             return f"set with --since {self.given}"
         if self.source == "previous build":
             return "the previous build"
-        return "24 hours before this build" if self.given == "24" else (
-            f"{self.given} hours before this build"
+        return (
+            "24 hours before this build"
+            if self.given == "24"
+            else (f"{self.given} hours before this build")
         )
 
 

@@ -8,9 +8,11 @@ reaches back into a source: the same inputs give the same bytes, whichever bridg
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from daybook.analysis.cards import card_secret_problems
+from daybook.analysis.journal import secret_problems
 from daybook.analysis.policy import page_run_ids
 from daybook.analysis.references import resolve_journal, resolve_run_ids
 from daybook.core.config import config_line
@@ -22,6 +24,8 @@ from daybook.pages.journal_view import JournalView
 from daybook.pages.nav import build_nav
 from daybook.pages.render import Renderer
 from daybook.pages.review_pages import MONITORS
+from daybook.safety.paths import LocalPaths
+from daybook.safety.redact import Redactor
 
 Progress = Callable[[str], None]
 STATIC = Path(__file__).resolve().parent / "static"
@@ -53,6 +57,17 @@ def static_assets() -> dict[str, str]:
     }
 
 
+def publishing_redactor(site: Site, snapshot: Snapshot) -> Redactor:
+    """The last pass before anything is rendered: secrets masked by key and value with the
+    site's settings (the snapshot was masked when pulled, but a note, a card or the alias history
+    was not, and the settings may have changed since), and the building machine's paths
+    rewritten (the snapshot keeps them, for reading artifacts and model files later)."""
+    store_dir = site.store_path.parent if site.store_path is not None else None
+    roots = [(e.artifact_location, e.experiment_id) for e in snapshot.experiments]
+    paths = LocalPaths.of(site.root, store_dir, roots, site.config.public_artifact_root)
+    return Redactor.for_config(site.config, paths)
+
+
 def render(
     site: Site,
     snapshot: Snapshot,
@@ -71,6 +86,17 @@ def render(
     (None: the site has its own SUMMARY.md, so no nav is generated); `replaced`: files of docs/
     that generated pages stand in for (the hand-written cards); `cache`: where charts drawn by an
     earlier build are kept."""
+    # Secrets in files people wrote fail the build (`--strict`): found before they are masked.
+    redact, redact_values = site.config.redact, site.config.redact_values
+    leaks = card_secret_problems(records.cards, redact, redact_values)
+    if journal is not None:
+        leaks += secret_problems(journal.journal, redact, redact_values)
+    publish = publishing_redactor(site, snapshot)
+    snapshot = publish.value(snapshot)
+    if site.config.display_uri:
+        snapshot = replace(snapshot, tracking_uri=site.config.display_uri)
+    records = publish.value(records)
+    journal = publish.value(journal) if journal is not None else None
     run_ids = [r.run_id for r in snapshot.runs]
     mentioned = resolve_run_ids(journal.run_keys, run_ids) if journal else set()
     since = reference.since_ms if reference else None
@@ -108,7 +134,7 @@ def render(
             journal=out.nav,
             monitors=MONITORS if renderer.extras.monitor_views else None,
         )
-    problems = [*out.problems, *renderer.model_pages.problems]
+    problems = [*out.problems, *renderer.model_pages.problems, *leaks]
     return Generated(dict(sorted(pages.items())), problems, [*out.replaced, *replaced], reference)
 
 

@@ -1,59 +1,171 @@
-"""Masking of secret-looking values before they can reach a page, a snapshot file or the index."""
+"""Masking of secrets before anything is written: one pass over every value from the store or
+from files (the snapshot, the alias history, notes and cards).
+
+A value is masked whole when its key is secret (`redact` in daybook.yml), and in part where it
+holds a secret-looking span whatever its key (see `daybook.safety.secrets`). The pass walks any
+dataclass tree, so a field added to the snapshot later is covered without being listed here.
+"""
 
 from __future__ import annotations
 
-import fnmatch
+import dataclasses
+import functools
 import re
-from collections.abc import Mapping, Sequence
+import types
+import typing
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from daybook.core.config import DEFAULT_PATTERNS
+from daybook.safety.paths import LocalPaths
+from daybook.safety.secrets import SecretKeys, SecretScanner
 
 __all__ = ["DEFAULT_PATTERNS", "MASK", "Redactor", "strip_credentials"]
 
 MASK = "••••••"
-
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-
-
-def _words(text: str) -> list[str]:
-    return [w for w in re.split(r"[^a-z0-9]+", _CAMEL.sub("_", text).lower()) if w]
-
+T = TypeVar("T")
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
 
 class Redactor:
-    """Decides which keys are secret.
+    """Masks secrets by key and by value, with one site's settings; with `paths`, also
+    rewrites the building machine's paths (for what is published; the snapshot keeps them,
+    since later reads of artifacts and model files need them)."""
 
-    A plain pattern matches whole words of the key (split at `_`, `-`, `.`, spaces and camelCase),
-    or the end of one word: `token` masks `auth_token`, `githubToken` and `hf_token`, but not
-    `tokenizer` or `max_tokens`, which ML runs log all the time. A pattern with `*`, `?` or `[`
-    is a glob over the whole lowercased key.
-    """
+    def __init__(
+        self,
+        patterns: Sequence[str] = DEFAULT_PATTERNS,
+        extra_shapes: Iterable[str] = (),
+        paths: LocalPaths | None = None,
+    ) -> None:
+        self._keys = SecretKeys(patterns)
+        self._scanner = SecretScanner(patterns, extra_shapes)
+        self._paths = paths
+        self.text = functools.lru_cache(maxsize=1 << 18)(self._text)
 
-    def __init__(self, patterns: Sequence[str] = DEFAULT_PATTERNS) -> None:
-        plain = [p for p in patterns if not any(c in p for c in "*?[")]
-        self._words = tuple(tuple(_words(p)) for p in plain if _words(p))
-        self._globs = tuple(p.lower() for p in patterns if any(c in p for c in "*?["))
+    @classmethod
+    def for_config(cls, config: Any, paths: LocalPaths | None = None) -> Redactor:
+        """The redactor of a site's daybook.yml (`redact`, `redact_values`)."""
+        return _cached(tuple(config.redact), tuple(config.redact_values), paths)
 
     def is_secret(self, key: str) -> bool:
-        words = _words(key)
-        for pw in self._words:
-            n = len(pw)
-            joined = "".join(pw)
-            for i, w in enumerate(words):
-                if w.endswith(joined):  # githubtoken, openaiapikey
-                    return True
-                if w.endswith(pw[0]) and words[i + 1 : i + n] == list(pw[1:]):  # api_key
-                    return True
-        k = key.lower()
-        return any(fnmatch.fnmatchcase(k, g) for g in self._globs)
+        return self._keys.is_secret(key)
+
+    def _text(self, text: str) -> str:
+        """`text` with every secret-looking span replaced by MASK."""
+        found = self._scanner.find(text)
+        for s in reversed(found):
+            text = text[: s.start] + MASK + text[s.end :]
+        return self._paths.text(text) if self._paths is not None else text
 
     def mask(self, items: Mapping[str, str]) -> dict[str, str]:
-        return {k: (MASK if self.is_secret(k) else v) for k, v in items.items()}
+        """Params or tags: a secret key hides its value; any other value is scanned."""
+        out = self._mask(items)
+        return dict(items) if out is items else out
+
+    def _mask(self, items: Mapping[str, str]) -> Any:
+        """`items` itself when nothing changes (most runs hold no secret: no copy, no compare)."""
+        text, secret = self.text, self.is_secret
+        changed = False
+        pairs = []
+        for k, v in items.items():
+            nk = text(k)
+            nv = MASK if secret(k) else text(v)
+            changed = changed or nk != k or nv != v
+            pairs.append((nk, nv))
+        return dict(pairs) if changed else items
+
+    def value(self, obj: T) -> T:
+        """`obj` (a snapshot, a run, a journal, a card…) with every text in it masked: string
+        fields, dict keys and values (by key for `dict[str, str]` fields), nested values. What
+        holds no secret comes back as the very same object."""
+        return typing.cast(T, self._walk(obj))
+
+    def _walk(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind is str:
+            new = self.text(obj)
+            return obj if new == obj else new
+        fields = _text_fields(kind)
+        if fields is not None:
+            changes = {}
+            for name, keyed in fields:
+                old = getattr(obj, name)
+                if type(old) is str:  # the common case, without a call
+                    new = self.text(old)
+                    if new != old:
+                        changes[name] = new
+                    continue
+                new = self._mask(old) if keyed and _str_dict(old) else self._walk(old)
+                if new is not old:
+                    changes[name] = new
+            return dataclasses.replace(obj, **changes) if changes else obj
+        if kind is dict:
+            changed = False
+            pairs = []
+            for k, v in obj.items():
+                nk, nv = self._walk(k), self._walk(v)
+                changed = changed or nk is not k or nv is not v
+                pairs.append((nk, nv))
+            return dict(pairs) if changed else obj
+        if kind is tuple or kind is list:
+            items = [self._walk(v) for v in obj]
+            same = all(a is b for a, b in zip(items, obj, strict=True))
+            return obj if same else kind(items)
+        return obj
+
+
+@functools.lru_cache(maxsize=8)
+def _cached(
+    patterns: tuple[str, ...], extra: tuple[str, ...], paths: LocalPaths | None
+) -> Redactor:
+    return Redactor(patterns, extra, paths)
+
+
+def _str_dict(value: object) -> bool:
+    return isinstance(value, dict) and all(isinstance(v, str) for v in value.values())
+
+
+@functools.cache
+def _text_fields(cls: type) -> tuple[tuple[str, bool], ...] | None:
+    """The fields of a dataclass that can hold text (numbers and dates are skipped, which keeps
+    a 500,000-point metric history free), and whether each is a `dict[str, str]` (params,
+    tags), masked by key. None for a type that is not a dataclass."""
+    if not dataclasses.is_dataclass(cls):
+        return None
+    hints = typing.get_type_hints(cls)
+    out = []
+    for f in dataclasses.fields(cls):
+        hint = hints.get(f.name, Any)
+        if _may_hold_text(hint):
+            keyed = typing.get_origin(hint) is dict and typing.get_args(hint) == (str, str)
+            out.append((f.name, keyed))
+    return tuple(out)
+
+
+def _may_hold_text(hint: Any, seen: frozenset[Any] = frozenset()) -> bool:
+    if hint is str or hint is Any or hint is object:
+        return True
+    if hint in seen:
+        return False
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        hints = typing.get_type_hints(hint)
+        return any(_may_hold_text(h, seen | {hint}) for h in hints.values())
+    args = typing.get_args(hint)
+    origin = typing.get_origin(hint)
+    if origin is None and not args:
+        return False  # int, float, bool, date, Path, None …
+    if origin in (typing.Union, types.UnionType) or args:
+        return any(_may_hold_text(a, seen) for a in args if a is not Ellipsis)
+    return True
+
+
+_QUERY_PASSWORD = re.compile(r"(?i)([?&](?:password|passwd|pwd|token)=)[^&#\s]+")
 
 
 def strip_credentials(url: str) -> str:
-    """`https://user:pw@host/x` -> `https://***@host/x`: URIs are shown, their passwords are not."""
-    return _URL_USERINFO.sub(lambda m: m.group("scheme") + "***@", url)
+    """`https://user:pw@host/x?password=y` -> `https://***@host/x?password=***`: URIs are shown,
+    their credentials are not."""
+    url = _URL_USERINFO.sub(lambda m: m.group("scheme") + "***@", url)
+    return _QUERY_PASSWORD.sub(lambda m: m.group(1) + "***", url)

@@ -37,14 +37,13 @@ def read_catalog(config: DaybookConfig, tracking_uri: str) -> Snapshot:
         models = sorted(reader.read_models(), key=lambda m: m.name)
     finally:
         reader.close()
-    redactor = Redactor(config.redact)
-    runs = [replace(r, params=redactor.mask(r.params), tags=redactor.mask(r.tags)) for r in runs]
-    return Snapshot(
+    snapshot = Snapshot(
         tracking_uri=strip_credentials(tracking_uri),
         experiments=tuple(experiments),
         runs=tuple(runs),
         models=tuple(models),
     )
+    return Redactor.for_config(config).value(snapshot)  # the same pass as a full pull
 
 
 def registry_snapshot(config: DaybookConfig, tracking_uri: str) -> Snapshot:
@@ -60,4 +59,6 @@ def registry_snapshot(config: DaybookConfig, tracking_uri: str) -> Snapshot:
         missing = absent_runs(reader, ids, runs)
     finally:
         reader.close()
-    return replace(snapshot, model_files=files, absent_runs=missing)
+    return Redactor.for_config(config).value(
+        replace(snapshot, model_files=files, absent_runs=missing)
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 from daybook.core.config import load_config, resolve_tracking_uri
 from daybook.core.site import Site
 from daybook.sources.mkdocs_yml import use_directory_urls
+from daybook.sources.mlflow import sqlite_path
 
 # docs/ entries that are Daybook's or the theme's, never a hand-written page of the nav
 NOT_HANDWRITTEN = ("index.md", "SUMMARY.md", "experiments", "models", "assets", "stylesheets",
@@ -20,7 +21,7 @@ def load_site(root: Path, tracking_uri: str | None = None) -> Site:
     config = load_config(root)
     default = not (tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or config.tracking_uri)
     uri = resolve_tracking_uri(config, root, tracking_uri)
-    return Site(root, config, uri, default, use_directory_urls(root))
+    return Site(root, config, uri, default, use_directory_urls(root), sqlite_path(uri))
 
 
 def handwritten(site: Site, also_skip: Iterable[str] = ()) -> list[str]:

@@ -21,7 +21,7 @@ from daybook.analysis.policy import page_run_ids
 from daybook.analysis.references import resolve_run_ids
 from daybook.core.config import DaybookConfig
 from daybook.core.snapshot import Artifact, Experiment, RegisteredModel, Run, Snapshot
-from daybook.safety.redact import MASK, Redactor, strip_credentials
+from daybook.safety.redact import Redactor, strip_credentials
 from daybook.sources.mlflow import (
     IndexedReader,
     Reader,
@@ -242,7 +242,7 @@ def _update(
     try:
         how = f"changes since {_when(base.pulled_at)}" if base else f"everything: {reason}"
         progress(f"reading {display} ({reader.kind}); {how}")
-        masker = _Masker(config.redact)
+        masker = _Masker(config)
         experiments = sorted(
             (
                 masker.experiment(e)
@@ -318,15 +318,17 @@ def _update(
         progress(f"read the files of {len(model_files)} model versions")
     finally:
         reader.close()
-    snapshot = Snapshot(
-        tracking_uri=display,
-        experiments=tuple(experiments),
-        runs=tuple(runs),
-        models=tuple(models),
-        histories=histories,
-        artifacts=artifacts,
-        model_files=model_files,
-        absent_runs=missing,
+    snapshot = masker.snapshot(
+        Snapshot(
+            tracking_uri=display,
+            experiments=tuple(experiments),
+            runs=tuple(runs),
+            models=tuple(models),
+            histories=histories,
+            artifacts=artifacts,
+            model_files=model_files,
+            absent_runs=missing,
+        )
     )
     report = PullReport(
         full=base is None,
@@ -361,20 +363,21 @@ def current_settings(
         "applying the current ones (`daybook pull` reads the store with them)"
     )
     snap = stored.snapshot
-    masker = _Masker(config.redact)
+    masker = _Masker(config)
     experiments = tuple(
         masker.experiment(e) for e in snap.experiments if config.experiments.wants(e.name)
     )
     keep = {e.experiment_id for e in experiments}
     runs = tuple(masker.run(r) for r in snap.runs if r.experiment_id in keep)
     ids = {r.run_id for r in runs}
-    return replace(
-        snap,
-        experiments=experiments,
-        runs=runs,
-        models=tuple(masker.model(m) for m in snap.models),
-        histories={k: v for k, v in snap.histories.items() if k in ids},
-        artifacts={k: v for k, v in snap.artifacts.items() if k in ids},
+    return masker.snapshot(
+        replace(
+            snap,
+            experiments=experiments,
+            runs=runs,
+            histories={k: v for k, v in snap.histories.items() if k in ids},
+            artifacts={k: v for k, v in snap.artifacts.items() if k in ids},
+        )
     )
 
 
@@ -447,47 +450,20 @@ def _details(read: dict[str, _T], previous: dict[str, _T], reuse: set[str]) -> d
 
 
 class _Masker:
-    """Masks secrets (see daybook.safety.redact), remembering the verdict per key: a store
-    repeats the same few dozen keys across all its runs."""
+    """The one redaction pass (see daybook.safety.redact) applied to what is read, before it
+    is compared with the previous snapshot or written anywhere."""
 
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self._redactor = Redactor(patterns)
-        self._secret: dict[str, bool] = {}
-
-    def mask(self, items: dict[str, str]) -> dict[str, str]:
-        secret = self._secret
-        out = {}
-        for k, v in items.items():
-            s = secret.get(k)
-            if s is None:
-                s = secret[k] = self._redactor.is_secret(k)
-            out[k] = MASK if s else v
-        return out
+    def __init__(self, config: DaybookConfig) -> None:
+        self._redactor = Redactor.for_config(config)
 
     def run(self, run: Run) -> Run:
-        return _mask_run(run, self)
+        return self._redactor.value(run)
 
     def experiment(self, exp: Experiment) -> Experiment:
-        return _mask_experiment(exp, self)
+        return self._redactor.value(exp)
 
     def model(self, model: RegisteredModel) -> RegisteredModel:
-        return _mask_model(model, self)
+        return self._redactor.value(model)
 
-
-def _mask_run(run: Run, redactor: Redactor | _Masker) -> Run:
-    return replace(
-        run,
-        params=redactor.mask(run.params),
-        tags=redactor.mask(run.tags),
-        artifact_uri=strip_credentials(run.artifact_uri),
-        datasets=tuple(replace(d, source=strip_credentials(d.source)) for d in run.datasets),
-    )
-
-
-def _mask_experiment(exp: Experiment, redactor: Redactor | _Masker) -> Experiment:
-    return replace(exp, tags=redactor.mask(exp.tags))
-
-
-def _mask_model(model: RegisteredModel, redactor: Redactor | _Masker) -> RegisteredModel:
-    versions = tuple(replace(v, tags=redactor.mask(v.tags)) for v in model.versions)
-    return replace(model, tags=redactor.mask(model.tags), versions=versions)
+    def snapshot(self, snapshot: Snapshot) -> Snapshot:
+        return self._redactor.value(snapshot)
