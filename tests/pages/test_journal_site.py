@@ -163,7 +163,9 @@ def test_the_decisions_log_and_open_action_items(
         f"2025-11-25 · Promote digits-clf v2; drop sweep-lr-0.1 ({store.runs['child0'][:8]}). "
         "— Review (Alice Martin, Bob Okafor)"
     ) in text
-    assert "Keep | pipes <b>and</b> tags as text." in text
+    # Raw HTML in a note is rendered and sanitized (issue #10): the item keeps its <b>.
+    assert "Keep | pipes and tags as text." in text
+    assert ("b", {}) in decisions.tags
     assert "../2025/11/25/meeting-review/" in decisions.links()
 
     actions = parse_html(html / "journal/actions/index.html")

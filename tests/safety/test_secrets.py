@@ -15,7 +15,11 @@ from store_builder import SECRET_VALUE
     [
         ("key AKIAIOSFODNN7EXAMPLE here", "AWS key", "AKIAIOSFODNN7EXAMPLE"),
         ("ghp_" + "a" * 36, "GitHub token", "ghp_" + "a" * 36),
-        ("xoxb-1765367-1987469-pdFZKVeTuE8sk7oOcB", "Slack token", "xoxb-1765367-1987469-pdFZKVeTuE8sk7oOcB"),
+        (
+            "xoxb-1765367-1987469-pdFZKVeTuE8sk7oOcB",
+            "Slack token",
+            "xoxb-1765367-1987469-pdFZKVeTuE8sk7oOcB",
+        ),
         (f"the key {SECRET_VALUE}.", "API secret key", SECRET_VALUE),
         ("hf_" + "A1" * 17, "Hugging Face token", "hf_" + "A1" * 17),
         ("-----BEGIN RSA PRIVATE KEY-----", "private key", "-----BEGIN RSA PRIVATE KEY-----"),

@@ -9,13 +9,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from daybook.core.errors import DaybookError
 from daybook.core.site import Generated
 from daybook.core.snapshot import Problem
 from daybook.mkdocs.blog_authors import sanitize_blog_authors
 from daybook.mkdocs.squeeze import squeeze_pages
+from daybook.sources.mkdocs_yml import read_layout
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
 
 log = logging.getLogger("mkdocs.plugins.daybook")
+PLUGIN_MODULE = "daybook.mkdocs.plugin"  # the `daybook` plugin's module (pyproject's entry point)
 
 
 def site_root() -> Path:
@@ -31,6 +38,7 @@ def publish(generated: Generated) -> None:
     files people wrote as build warnings (so `--strict` fails on them)."""
     import mkdocs_gen_files
 
+    require_plugin(mkdocs_gen_files.config, site_root())
     for rel, text in generated.pages.items():
         with mkdocs_gen_files.open(rel, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -39,6 +47,25 @@ def publish(generated: Generated) -> None:
     squeeze_pages(mkdocs_gen_files.config)  # Material's indentation: half of a page's bytes
     sanitize_blog_authors(mkdocs_gen_files.config, log)
     log_problems(generated.problems, log)
+
+
+def require_plugin(config: MkDocsConfig, root: Path) -> None:
+    """A site with a journal needs the daybook plugin, which sanitizes the notes after MkDocs
+    renders them: without it the build stops, rather than publish notes unsanitized."""
+    from mkdocs.exceptions import PluginError
+
+    try:
+        if read_layout(root) is None:
+            return  # no blog plugin: no notes
+    except DaybookError as exc:
+        raise PluginError(f"daybook: {exc}") from None
+    # By module name, not isinstance: `mkdocs serve` may have reloaded this module.
+    if any(type(p).__module__ == PLUGIN_MODULE for p in config.plugins.values()):
+        return
+    raise PluginError(
+        f"daybook: {root / 'mkdocs.yml'}: the journal's notes are sanitized by the daybook "
+        "plugin, which is missing: add `- daybook` to `plugins:` after gen-files, before blog"
+    )
 
 
 def log_problems(problems: list[Problem], logger: logging.Logger) -> None:

@@ -20,6 +20,8 @@ from daybook.core.snapshot import TYPE_LABELS, Journal, Note, Problem, Snapshot
 from daybook.pages.context import MentionView, NoteView
 from daybook.pages.note_body import render_body
 from daybook.pages.paths import SitePaths, relative
+from daybook.safety.escape import md_text
+from daybook.safety.sanitize import markdown_inline
 from daybook.safety.secrets import Secret, find_secrets
 from daybook.safety.slug import slugify, unique_slugs
 
@@ -187,7 +189,7 @@ def href_from(paths: SitePaths, page: str):
 @dataclass
 class ItemView:
     date: str
-    text: Markup  # the item's Markdown, made safe, references linked
+    text: Markup  # the item as sanitized inline HTML, references linked
     page: str  # the note's page
     title: str
     authors: list[str]
@@ -195,8 +197,8 @@ class ItemView:
 
 
 def _item_text(paths: SitePaths, view: JournalView, item: Item, page: str) -> Markup:
-    if item.start < 0:
-        return Markup(render_body(item.text, [], lambda t: None, excerpt=False))
+    if item.start < 0:  # the note's title: front matter text, shown as it is
+        return md_text(item.text)
     shifted: list[Resolved] = []
     for res in view.refs.by_note.get(item.note.source, []):
         r = res.ref
@@ -209,8 +211,10 @@ def _item_text(paths: SitePaths, view: JournalView, item: Item, page: str) -> Ma
         for s in view.secrets.get(item.note.source, [])
         if item.start <= s.start and s.end <= item.end
     ]
-    text = render_body(item.text, shifted, href_from(paths, page), secrets, excerpt=False)
-    return Markup(" ".join(text.split()))
+    # The item is Markdown from a note, shown on a page the daybook plugin does not sanitize.
+    return markdown_inline(
+        render_body(item.text, shifted, href_from(paths, page), secrets, excerpt=False)
+    )
 
 
 def decision_months(paths: SitePaths, view: JournalView) -> list[tuple[str, list[ItemView]]]:
