@@ -6,8 +6,10 @@ import dataclasses
 import hashlib
 import math
 import os
+import struct
 import subprocess
 import sys
+import zlib
 from collections.abc import Iterable
 from html.parser import HTMLParser
 from pathlib import Path
@@ -209,3 +211,20 @@ class HtmlPage(HTMLParser):
 
 def parse_html(path: Path) -> HtmlPage:
     return HtmlPage(path.read_text(encoding="utf-8"))
+
+
+def tiny_png(width: int = 3, height: int = 2) -> bytes:
+    """A valid RGB PNG made with the standard library (red pixels)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )

@@ -141,6 +141,8 @@ def build_model_store(root: Path) -> ModelStore:
                 run_id=store.runs[label],
                 model_id=store.logged[label],
             )
+    # Markdown, as people write it in the registry: card and model page render it the same way.
+    client.update_model_version("churn-model", "1", description="Trained on `features_v2`.")
     client.set_registered_model_alias("churn-model", "champion", "1")
     client.set_registered_model_alias("churn-model", "challenger", "2")
 

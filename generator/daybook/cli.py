@@ -408,6 +408,29 @@ def check(
         sys.exit(report.exit_code)
 
 
+@main.command()
+@site_option
+@click.argument("uri")
+@click.option(
+    "--permanent",
+    is_flag=True,
+    help="Print the run viewer's address (runs/#<run id>) even when the run has a page of its "
+    "own: it keeps working when the run later loses that page.",
+)
+def link(site_root: Path, uri: str, permanent: bool) -> None:
+    """Print where the site shows an MLflow URI: the link to paste in chat.
+
+    URI is `runs:/<run id or 8+ character prefix>`, `models:/<name>/<version>`,
+    `models:/<name>@<alias>`, `models:/<name>` or `experiments:/<name or id>`, resolved against
+    the snapshot of the last build. A run links to its own page when it has one, else to the run
+    viewer (runs/#<run id>), which shows every run. mkdocs.yml's site_url goes in front when set.
+    """
+    from daybook.commands.generate import load_site
+    from daybook.commands.link import link as link_command
+
+    click.echo(link_command(load_site(site_root), uri, permanent=permanent).url)
+
+
 @main.group()
 def card() -> None:
     """Model cards: a skeleton to fill in, and an export for the Hugging Face Hub.

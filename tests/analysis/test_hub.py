@@ -9,15 +9,23 @@ import pytest
 from huggingface_hub import ModelCardData
 
 from daybook.analysis.cards import MergedCard, merge_card
-from daybook.analysis.hub import check_metadata, checked, hub_metadata, model_index
+from daybook.analysis.hub import (
+    check_metadata,
+    checked,
+    hub_metadata,
+    inferred_task,
+    model_index,
+)
 from daybook.core.snapshot import (
     DatasetInput,
     Experiment,
     Metric,
     ModelFiles,
+    ModelSignature,
     ModelVersion,
     RegisteredModel,
     Run,
+    SignatureField,
 )
 from daybook.sources.cards import parse_card
 
@@ -45,10 +53,18 @@ RUN = Run(
 EXP = Experiment("1", "churn", "", T0, T0)
 
 
-def card(meta: str = "", run: Run | None = RUN, tags: dict[str, str] | None = None) -> MergedCard:
+def card(
+    meta: str = "",
+    run: Run | None = RUN,
+    tags: dict[str, str] | None = None,
+    signature: ModelSignature | None = None,
+    library: str = "sklearn",
+) -> MergedCard:
     text = f"---\n{meta}---\n## Uses\n\nx\n" if meta else "## Uses\n\nx\n"
     model = RegisteredModel("churn", "", T0, T0, tags=tags or {}, versions=(V1,))
-    files = ModelFiles("churn", 1, library="sklearn", flavors=("python_function", "sklearn"))
+    files = ModelFiles(
+        "churn", 1, library=library, flavors=("python_function", library), signature=signature
+    )
     return merge_card(
         model,
         V1,
@@ -165,3 +181,43 @@ def test_checked_cards_carry_the_findings_at_the_keys_line() -> None:
     assert found == {(2, "warning"), (3, "error")}
     broken = checked(card("license: [\n"))
     assert [p.code for p in broken.problems] == ["card.yaml"]  # no rule checks on broken YAML
+
+
+def sig(outputs: list[str], inputs: tuple[str, ...] = ("double", "long")) -> ModelSignature:
+    return ModelSignature(
+        tuple(SignatureField(f"x{i}", t) for i, t in enumerate(inputs)),
+        tuple(SignatureField("", t) for t in outputs),
+    )
+
+
+@pytest.mark.parametrize(
+    ("signature", "library", "task"),
+    [
+        (sig(["tensor int64 (-1)"]), "sklearn", "tabular-classification"),  # predict() labels
+        (sig(["string"]), "xgboost", "tabular-classification"),
+        (sig(["tensor float64 (-1)"]), "sklearn", "tabular-regression"),
+        (sig(["double"], ("tensor float64 (-1, 4)",)), "lightgbm", "tabular-regression"),
+        (sig(["tensor float64 (-1, 3)"]), "sklearn", None),  # class probabilities: unclear
+        (sig(["long", "double"]), "sklearn", None),  # two outputs
+        (sig(["long"], ("tensor float32 (-1, 28, 28, 1)",)), "sklearn", None),  # images
+        (sig(["long"]), "pytorch", None),  # not a tabular library
+        (None, "sklearn", None),  # no signature: nothing to go on
+    ],
+)
+def test_a_task_is_inferred_only_for_a_tabular_model_with_a_clear_output(
+    signature: ModelSignature | None, library: str, task: str | None
+) -> None:
+    found = inferred_task(card(signature=signature, library=library))
+    assert (found.task if found else None) == task
+
+
+def test_an_inferred_task_fills_pipeline_tag_and_model_index_but_never_overrides() -> None:
+    labels = sig(["tensor int64 (-1)"])
+    meta = hub_metadata(card(signature=labels))
+    assert meta["pipeline_tag"] == "tabular-classification"
+    assert meta["model-index"][0]["results"][0]["task"]["type"] == "tabular-classification"
+    assert ModelCardData(**meta).to_dict() == meta
+    written = hub_metadata(card("pipeline_tag: tabular-regression\n", signature=labels))
+    assert written["pipeline_tag"] == "tabular-regression"
+    tagged = hub_metadata(card(tags={"pipeline_tag": "tabular-regression"}, signature=labels))
+    assert tagged["model-index"][0]["results"][0]["task"]["type"] == "tabular-regression"

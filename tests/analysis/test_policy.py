@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from daybook.analysis.policy import page_run_ids
-from daybook.core.config import DaybookConfig, PrimaryMetric, RunPages
+from daybook.analysis.policy import page_run_ids, shown_experiments
+from daybook.core.config import DaybookConfig, ExperimentFilter, PrimaryMetric, RunPages
 from daybook.core.snapshot import TAG_PARENT, Experiment, Metric, ModelVersion, RegisteredModel, Run
 
 EXPS = [Experiment("1", "one", "", None, None), Experiment("2", "two", "", None, None)]
@@ -102,3 +102,11 @@ def test_extra_ids_get_a_page_when_the_run_exists() -> None:
 def test_runs_of_experiments_not_in_the_site_are_not_ranked() -> None:
     config = DaybookConfig(run_pages=RunPages(parents=False, registered=False))
     assert page_run_ids(config, EXPS[:1], RUNS, MODELS) == {"c1", "c2", "c3"}
+
+
+def test_experiments_without_runs_are_hidden_unless_configured_otherwise() -> None:
+    empty = Experiment("0", "Default", "", None, None)
+    every = [empty, *EXPS]
+    assert shown_experiments(DaybookConfig(), every, RUNS) == tuple(EXPS)
+    keep = DaybookConfig(experiments=ExperimentFilter(hide_empty=False))
+    assert shown_experiments(keep, every, RUNS) == tuple(every)

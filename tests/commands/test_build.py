@@ -25,6 +25,8 @@ def test_the_build_is_strict_and_reports_its_steps(built_site: BuiltSite) -> Non
     # the pull's summary: full, or incremental when an earlier test's generate saved a snapshot
     assert "14 runs in 5 experiments" in built_site.stderr
     assert "WARNING" not in built_site.stderr
+    # every generated page is in the nav: MkDocs lists none as left out (a line per page)
+    assert "not included in the" not in built_site.stderr
     for page in [
         "index.md",
         "experiments/index.md",
@@ -40,7 +42,7 @@ def test_the_build_is_strict_and_reports_its_steps(built_site: BuiltSite) -> Non
 def test_the_home_page_summarises_the_store(built_site: BuiltSite, store: StoreInfo) -> None:
     page = parse_html(built_site.page("index.md"))
     assert page.heading() == "Daybook"
-    assert "5 experiments with 14 runs" in page.text
+    assert "4 experiments with 14 runs" in page.text  # the empty Default is not one of them
     assert "2 registered models with 3 versions" in page.text
     # The store is named relative to its own folder; the building machine's path stays off.
     assert "sqlite:///mlflow.db" in page.text and str(store.db_path.parent) not in page.text
@@ -48,7 +50,6 @@ def test_the_home_page_summarises_the_store(built_site: BuiltSite, store: StoreI
     assert recent[:2] == ["r", "r"]  # newest first
     assert cells(page, "Experiment", "Runs", column="Experiment") == [
         "classifier",
-        "Default",
         "My Model",
         "my-model",
         "regression",
@@ -61,10 +62,20 @@ def test_the_experiment_list_names_every_experiment_with_its_best_value(
     page = parse_html(built_site.page("experiments/index.md"))
     table = page.table_with("Experiment", "Runs")
     rows = {r[0].text: [c.text for c in r] for r in table.body}
-    assert set(rows) == {"classifier", "Default", "My Model", "my-model", "regression"}
-    assert rows["classifier"][1:] == ["9", "2025-11-24 16:14 UTC", "val_accuracy (↑)", "0.97"]
-    assert rows["regression"][3:] == ["val_rmse (↓)", "2.5"]
-    assert rows["Default"][1:] == ["0", "—", "—", "—"]
+    assert set(rows) == {"classifier", "My Model", "my-model", "regression"}  # Default: empty
+    # One precision per column, from the spread of its values (core/numbers.decimals_for).
+    assert rows["classifier"][1:] == ["9", "2025-11-24 16:14 UTC", "val_accuracy (↑)", "0.9700"]
+    assert rows["regression"][3:] == ["val_rmse (↓)", "2.500"]
+
+
+def test_an_experiment_with_no_runs_has_no_page_nav_entry_or_row(built_site: BuiltSite) -> None:
+    """MLflow's Default experiment is empty in the fixture store: `experiments.hide_empty`
+    (the default) leaves it out everywhere, so nothing links a page that says "No runs"."""
+    assert not (built_site.html / "experiments" / "default").exists()
+    for page in ("index.md", "experiments/index.md", "experiments/classifier/index.md"):
+        html = parse_html(built_site.page(page))
+        hrefs = [h.split("#")[0].rstrip("/") for h in html.links()]
+        assert not [h for h in hrefs if h.split("/")[-1] == "default"], page
 
 
 def test_a_guessed_primary_metric_ranks_the_highest_first_and_says_it_was_guessed(
@@ -82,13 +93,13 @@ def test_a_guessed_primary_metric_ranks_the_highest_first_and_says_it_was_guesse
         "still-going",
     ]
     assert cells(page, "#", "Run", column="val_accuracy") == [
-        "0.97",
-        "0.95",
-        "0.93",
-        "0.91",
-        "0.88",
-        "0.6",
-        "0.45",
+        "0.9700",
+        "0.9500",
+        "0.9300",
+        "0.9100",
+        "0.8800",
+        "0.6000",
+        "0.4500",
     ]
 
 
@@ -96,7 +107,7 @@ def test_a_configured_primary_metric_is_minimized_by_its_name(built_site: BuiltS
     page = parse_html(built_site.page("experiments/regression/index.md"))
     assert facts(page)["Primary metric"] == "val_rmse, lower is better"
     assert cells(page, "#", "Run") == ["ridge-1", "ridge-2", "ridge-0"]
-    assert cells(page, "#", "Run", column="val_rmse") == ["2.5", "2.7", "3"]
+    assert cells(page, "#", "Run", column="val_rmse") == ["2.500", "2.700", "3.000"]
 
 
 def test_nested_runs_are_listed_under_their_parent(built_site: BuiltSite) -> None:
@@ -121,11 +132,15 @@ def test_parent_and_child_run_pages_link_to_each_other(
     assert "../sweep-" + store.runs["parent"][:8] + "/" in child.links()
 
 
-def test_runs_without_a_page_are_listed_as_plain_text(built_site: BuiltSite) -> None:
+def test_runs_without_a_page_link_to_the_run_viewer(
+    built_site: BuiltSite, store: StoreInfo
+) -> None:
     page = parse_html(built_site.page("experiments/classifier/index.md"))
     table = page.table_with("Run", "Status")
     by_name = {r[0].text: r[0] for r in table.body}
-    assert by_name["nan-metrics"].hrefs == [] and by_name["crashed"].hrefs == []
+    nan_id, crashed_id = store.runs["nan"], store.runs["failed"]
+    assert by_name["nan-metrics"].hrefs == [f"../../runs/#{nan_id}"]
+    assert by_name["crashed"].hrefs == [f"../../runs/#{crashed_id}"]
     assert by_name["sweep"].hrefs == [by_name["sweep"].hrefs[0]]
     assert not list(built_site.html.glob("experiments/classifier/runs/nan-metrics-*"))
     nan_row = next(r for r in table.body if r[0].text == "nan-metrics")
@@ -154,7 +169,7 @@ def test_model_aliases_point_at_their_versions(built_site: BuiltSite, store: Sto
     assert v2.hrefs == [
         f"../../experiments/classifier/runs/sweep-lr-0-05-{store.runs['child1'][:8]}/"
     ]
-    assert [c.text for c in versions.column("Δ previous")] == ["+0.02", "+0.04", "—"]
+    assert [c.text for c in versions.column("Δ previous")] == ["+0.0200", "+0.0400", "—"]
     tags = page.table_with("Tag", "Value")
     assert [(r[0].text, r[1].text) for r in tags.body] == [("owner", "alice"), ("secret_key", MASK)]
 
@@ -175,7 +190,7 @@ def test_a_run_page_shows_params_metrics_and_artifacts(
     assert page.heading() == "sweep-lr-0.05"
     info = facts(page)
     assert info["Experiment"] == "classifier"
-    assert info["Status"] == "FINISHED"
+    assert info["Status"] == "Finished"
     assert info["Duration"] == "8 min 00 s"
     assert info["Run id"] == store.runs["child1"]
     assert info["Leaderboard"] == "#2 by val_accuracy"
@@ -187,14 +202,15 @@ def test_a_run_page_shows_params_metrics_and_artifacts(
     ]
     metrics = page.table_with("Metric", "Last")
     assert [[c.text for c in r] for r in metrics.body] == [
-        ["train_loss", "0.2", "2", "0.2", "1", "3"],
-        ["val_accuracy", "0.95", "2", "0.5", "0.95", "3"],
+        ["train_loss", "0.2000", "2", "0.2000", "1.0000", "3"],
+        ["val_accuracy", "0.9500", "2", "0.5000", "0.9500", "3"],
     ]
-    artifacts = page.table_with("Path", "Size")
+    artifacts = page.table_with("Path", "Size", "Preview")
     assert [[c.text for c in r] for r in artifacts.body] == [
-        ["reports/", ""],
-        ["reports/confusion.txt", "17"],
+        ["reports/", "", ""],
+        ["reports/confusion.txt", "17", "shown above"],
     ]
+    assert "confusion matrix" in page.text  # the small text artifact, shown inline
 
 
 def test_a_run_page_shows_its_datasets(built_site: BuiltSite, store: StoreInfo) -> None:

@@ -179,8 +179,39 @@ def test_export_says_why_it_cannot(site: Path, tmp_path: Path) -> None:
     assert forced.returncode == 0 and out.read_text().startswith("---\nlicense: apache-2.0\n")
 
 
-def test_export_without_a_task_warns_that_model_index_needs_one(site: Path) -> None:
+def test_a_classifier_without_a_task_gets_an_inferred_one_and_its_model_index(
+    site: Path, tmp_path: Path
+) -> None:
+    """No card names the task: a scikit-learn model whose signature returns class labels is a
+    tabular classifier, so the export carries its evaluation results (and says it guessed)."""
+    out = tmp_path / "README.md"
+    result = run_cli("card", "export", "churn-model", "-C", site, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert "pipeline_tag: tabular-classification, inferred from the sklearn flavor" in result.stderr
+    assert "no model-index" not in result.stderr
+    card = ModelCard.load(out)
+    assert card.data.pipeline_tag == "tabular-classification"
+    assert "- **Task:** tabular-classification, inferred from the sklearn flavor" in card.text
+    assert card.data.to_dict() == front(out.read_text())  # loads back unchanged
+    assert [(r.task_type, r.metric_type, r.metric_value) for r in card.data.eval_results] == [
+        ("tabular-classification", "val_auc", 0.81),
+        ("tabular-classification", "val_loss", 1 - 0.81),
+    ]
+
+
+def test_a_written_task_is_never_replaced_by_an_inferred_one(site: Path) -> None:
+    (site / "docs" / "models").mkdir(parents=True)
+    card = CARD.replace("tabular-classification", "tabular-regression")  # wrong, but theirs
+    (site / "docs" / "models" / "churn-model.md").write_text(card)
     result = run_cli("card", "export", "churn-model", "-C", site)
+    assert result.returncode == 0, result.stderr
+    assert front(result.stdout)["pipeline_tag"] == "tabular-regression"
+    assert "inferred" not in result.stderr
+
+
+def test_export_without_a_task_warns_that_model_index_needs_one(site: Path) -> None:
+    # a version whose MLmodel file cannot be read: nothing to infer the task from
+    result = run_cli("card", "export", "broken-model", "-C", site)
     assert result.returncode == 0, result.stderr
     assert "model-index" not in front(result.stdout)
     assert "set `pipeline_tag`" in result.stderr

@@ -67,7 +67,7 @@ def test_the_meetings_decisions_and_action_items_have_their_pages(demo_site: Dem
 def test_a_prefix_reference_links_the_run_and_the_run_lists_the_note(demo_site: DemoSite) -> None:
     [run] = demo_site.html.glob("experiments/breast-cancer/runs/random-forest-*/index.html")
     page = parse_html(run)
-    rows = page.table_with("Date", "Note", "Authors", "Context").body
+    rows = page.table_with("Date", "Note", "Authors", "Mentions").body
     notes = {r[1].text for r in rows}
     assert "Weekly model review" in notes
     [meeting] = demo_site.html.glob("journal/*/*/*/meeting-model-review/index.html")

@@ -23,7 +23,7 @@ from mlflow.entities import Metric, Param
 from browser import Browser, StaticServer, browser_available, serve
 from daybook.commands.generate import load_site, render_site
 from daybook.mkdocs.squeeze import squeeze_html
-from daybook.pages.runs_table import page_url, relative_url
+from daybook.pages.paths import page_url, relative_url
 from daybook.store.pull import pull
 from helpers import parse_html, run_cli
 
@@ -235,12 +235,15 @@ def test_runs_json_holds_every_run_redacted_and_in_page_order(
 
 def test_runs_json_links_reach_the_run_pages(built: Built, big_store: BigStore) -> None:
     doc = _runs_json(built)
-    linked = {r[0]: r[3] for r in doc["rows"] if r[3]}
+    assert all(r[3] for r in doc["rows"])  # every run has a link
+    linked = {r[0]: r[3] for r in doc["rows"] if "#" not in r[3]}
     run_pages = {p.parent for p in (built.html / built.exp_dir / "runs").glob("*/index.html")}
     assert len(linked) == len(run_pages) >= 4  # top 3 and the sweep parent
     for href in linked.values():
         assert href.startswith("runs/") and href.endswith("/")
         assert (built.html / built.exp_dir / href / "index.html").is_file(), href
+    for rid, href in ((r[0], r[3]) for r in doc["rows"] if r[0] not in linked):
+        assert href == f"../../runs/#{rid}"  # the run viewer, for runs without a page
 
 
 def test_runs_json_is_deterministic_and_the_same_from_generate(
@@ -266,8 +269,8 @@ def test_links_follow_use_directory_urls_false(
     )
     flat = _build(root, big_store)
     doc = _runs_json(flat)
-    hrefs = [r[3] for r in doc["rows"] if r[3]]
-    assert hrefs and all(h.endswith(".html") for h in hrefs)
+    hrefs = [r[3].split("#")[0] for r in doc["rows"]]
+    assert hrefs and all(h.endswith(".html") for h in hrefs)  # run pages, or runs/index.html
     for href in hrefs:
         assert (flat.html / flat.exp_dir / href).is_file(), href
 
@@ -284,13 +287,14 @@ def test_links_follow_use_directory_urls_false(
             "../../assets/daybook/runs-table.js",
         ),
         ("experiments/a/runs/r-1.md", "experiments/a/index.md", True, "../../"),
-        ("experiments/a/runs/r-1.md", "experiments/a/index.md", False, "../"),
+        # Without directory URLs, MkDocs serves and links index pages as `index.html`.
+        ("experiments/a/runs/r-1.md", "experiments/a/index.md", False, "../index.html"),
         ("index.md", "experiments/a/index.md", True, "experiments/a/"),
     ],
 )
 def test_relative_url(src: str, dst: str, dirs: bool, url: str) -> None:
     assert relative_url(src, dst, dirs) == url
-    assert page_url("index.md", dirs) == ""
+    assert page_url("index.md", dirs) == ("" if dirs else "index.html")
 
 
 def test_search_index_leaves_out_the_runs_table(built: Built, big_store: BigStore) -> None:
@@ -311,7 +315,8 @@ return [...document.querySelectorAll('.daybook-runs tbody tr[data-run-id]')].map
   name: (tr.cells[0].querySelector('a, span') || tr.cells[0]).textContent,
   href: (tr.cells[0].querySelector('a') || {}).href || null,
   elements: tr.querySelectorAll('*').length - tr.cells.length
-    - tr.cells[0].querySelectorAll('a, span').length,
+    - tr.cells[0].querySelectorAll('a, span').length
+    - tr.cells[1].querySelectorAll('span.daybook-status').length,  // the script's status badge
   cells: [...tr.cells].map(td => td.textContent),
 }));
 """

@@ -7,22 +7,31 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from itertools import pairwise
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daybook.analysis.monitors import evaluate_monitors
-from daybook.core.snapshot import MetricHistory
+from daybook.analysis.compare import Sweep, sweep
+from daybook.analysis.monitors import evaluate_monitors, version_marks
+from daybook.analysis.ranking import Primary
+from daybook.core.snapshot import AliasEvent, MetricHistory, Run, Snapshot
 from daybook.pages.charts import (
     BUNDLE,
+    LIVE_ONLY,
+    THIS_RUN,
+    TIME_FORMAT,
     Chart,
     ChartEmbedder,
     ChartSet,
+    Overlay,
     best_so_far_chart,
     history_chart,
     monitor_chart,
+    parallel_chart,
     script_json,
+    sweep_curves_chart,
     vega_bundle,
 )
 from review_store import (  # noqa: F401
@@ -33,7 +42,9 @@ from review_store import (  # noqa: F401
     review_store,
 )
 
-FIELDS = {"x", "y", "time", "step", "run", "value", "status", "version", "label", "level"}
+FIELDS = {"x", "y", "time", "step", "run", "value", "status", "version", "label", "level",
+          "series", "axis", "pos", "metric", "side"}  # fmt: skip
+DAY_MS = 86_400_000
 
 
 @given(st.recursive(st.text() | st.integers() | st.booleans(),
@@ -127,14 +138,149 @@ def test_embedding_is_safe_and_positional(review_snapshot, review_config) -> Non
     assert str(off(chart)) == "" and off.bootstrap() == ""
 
 
-def test_monitor_chart(review_config, review_snapshot) -> None:
+def test_monitor_chart_names_each_threshold_and_marks_the_version_change(
+    review_config, review_snapshot
+) -> None:
     result = evaluate_monitors(review_config, review_snapshot).results[0]
-    chart = monitor_chart(result)
+    chart = monitor_chart(result, version_marks(result))
     assert isinstance(chart, Chart)
-    points = chart.spec["layer"][1]["data"]["values"]
+    layers = chart.spec["layer"]
+    points = layers[1]["data"]["values"]
     assert [p["status"] for p in points][-1] == "fail"
-    assert {r["label"] for r in chart.spec["layer"][2]["data"]["values"]} == {
-        "min", "max_drop", "warn min"}  # fmt: skip
+    rules = layers[2]["data"]["values"]
+    # Each line says what it is: its level, its rule and its value (min 0.9 and max_drop 0.912
+    # are close: they were two unlabelled red lines).
+    assert {r["label"] for r in rules} == {"fail: min 0.9", "fail: max_drop 0.912",
+                                           "warn: min 0.93"}  # fmt: skip
+    assert layers[2]["encoding"]["strokeDash"]["scale"]["range"][0] != \
+        layers[2]["encoding"]["strokeDash"]["scale"]["range"][1]  # fmt: skip
+    texts = [layer for layer in layers if layer["mark"]["type"] == "text"]
+    named = {v["label"]: layer["mark"]["align"] for layer in texts[:2]
+             for v in layer["data"]["values"]}  # fmt: skip
+    assert set(named) == {r["label"] for r in rules}
+    assert named["fail: min 0.9"] != named["fail: max_drop 0.912"]  # opposite ends
+    # The champion moved from v1 to v2 between two evaluations: a labelled rule there.
+    [move] = texts[2]["data"]["values"]
+    assert move["label"] == "v1 → v2"
+    assert move["x"] == next(p["x"] for p in points if p["version"] == "v2")
+    assert _fields(chart.spec) <= FIELDS
+
+
+def test_alias_moves_a_pull_saw_are_marked_once(review_config, review_snapshot) -> None:
+    result = evaluate_monitors(review_config, review_snapshot).results[0]
+    [first, *_, last] = result.evaluations
+    seen = [AliasEvent(first.time + 1, "m", "champion", 1, 2, "moved"),  # shown by evaluations
+            AliasEvent(last.time - 1, "m", "champion", 2, 3, "moved"),
+            AliasEvent(last.time - 1, "other", "champion", 2, 3, "moved"),
+            AliasEvent(last.time + DAY_MS, "m", "champion", 3, 4, "moved")]  # fmt: skip
+    assert [m.label for m in version_marks(result, seen)] == ["v1 → v2", "@champion → v3"]
+
+
+def test_every_time_axis_writes_dates_one_way(review_config, review_snapshot) -> None:
+    result = evaluate_monitors(review_config, review_snapshot).results[0]
+    charts = [monitor_chart(result),
+              best_so_far_chart(review_snapshot.runs, "val_loss", "minimize")]  # fmt: skip
+    axes = [enc["axis"] for c in charts if c for enc in _encodings(c.spec)
+            if enc.get("type") == "temporal"]  # fmt: skip
+    assert axes and all(a["format"] == TIME_FORMAT and a["formatType"] == "time" for a in axes)
+
+
+def _encodings(spec: object) -> list[dict[str, object]]:
+    if isinstance(spec, dict):
+        found = [spec] if "field" in spec and "type" in spec else []
+        return found + [e for v in spec.values() for e in _encodings(v)]
+    if isinstance(spec, list):
+        return [e for v in spec for e in _encodings(v)]
+    return []
+
+
+def _runs(snapshot: Snapshot) -> dict[str, Run]:
+    return {r.name: r for r in snapshot.runs}
+
+
+def test_a_run_chart_overlays_its_references_as_toggleable_series(review_snapshot) -> None:
+    runs = _runs(review_snapshot)
+    h = review_snapshot.histories
+    me, champion, best = runs["sweep-lr-0.1"], runs["sweep-lr-0.01"], runs["new-best"]
+    chart = history_chart(h[me.run_id], 300, [
+        Overlay("sweep (parent)", h[runs["sweep"].run_id]),  # its final value only
+        Overlay("new-best (best)", h[best.run_id]),
+        Overlay("sweep-lr-0.01 (@champion of m (v2))", h[champion.run_id]),
+    ])  # fmt: skip
+    assert chart is not None
+    [panel] = [p for p in chart.spec["concat"] if p["title"]["text"] == "val_loss"]
+    line, level = panel["layer"]
+    series = Counter(v["series"] for v in line["data"]["values"])
+    assert set(series) == {THIS_RUN, "new-best (best)", "sweep-lr-0.01 (@champion of m (v2))"}
+    assert series["new-best (best)"] == 2 and series[THIS_RUN] <= 300  # each thinned alone
+    # A reference that logged one value (the parent's final score) is a level line.
+    assert level["mark"]["type"] == "rule"
+    assert level["data"]["values"] == [{"y": 0.55, "series": "sweep (parent)", "step": 0}]
+    # One legend for all of them, which shows or dims each series.
+    assert line["params"][0]["bind"] == "legend"
+    assert line["encoding"]["opacity"]["condition"]["param"] == "series"
+    assert level["encoding"]["opacity"] == line["encoding"]["opacity"]
+    assert line["encoding"]["color"]["scale"]["domain"] == [
+        THIS_RUN,
+        "sweep (parent)",
+        "new-best (best)",
+        "sweep-lr-0.01 (@champion of m (v2))",
+    ]
+    assert "with sweep (parent); new-best (best); sweep-lr-0.01" in chart.title
+    assert _fields(chart.spec) <= FIELDS
+    # Nothing in common: the plain chart of the run alone, no legend.
+    other = h[runs["eval-day0"].run_id]
+    alone = history_chart(h[me.run_id], 300, [Overlay("eval (best)", other)])
+    assert alone == history_chart(h[me.run_id], 300)
+
+
+def _sweep(snapshot: Snapshot) -> Sweep:
+    runs = _runs(snapshot)
+    parent = runs["sweep"]
+    kids = [r for r in snapshot.runs if r.parent_id == parent.run_id]
+    return sweep(parent, kids, Primary("val_loss", "minimize", True))
+
+
+def test_a_sweep_overlays_every_child_curve(review_snapshot) -> None:
+    sw = _sweep(review_snapshot)
+    chart = sweep_curves_chart(sw, review_snapshot.histories)
+    assert chart is not None and not chart.static
+    values = chart.spec["data"]["values"]
+    order = [c.name for c in sw.children]
+    assert chart.spec["encoding"]["color"]["sort"] == order  # best first
+    assert {v["series"] for v in values} == set(order)
+    assert chart.spec["params"][0]["bind"] == "legend"
+    assert all(math.isfinite(n) for n in _numbers(chart.spec))
+    # Children without a stored history (no page of their own) are counted, not hidden.
+    some = {k: v for k, v in review_snapshot.histories.items() if k != sw.children[0].run_id}
+    fewer = sweep_curves_chart(sw, some)
+    assert fewer is not None and "1 child runs have no stored history" in fewer.notes[0]
+
+
+def test_parallel_coordinates_of_a_sweep(review_snapshot) -> None:
+    sw = _sweep(review_snapshot)
+    chart = parallel_chart(sw)
+    assert chart is not None and not chart.static
+    rules, lines, ticks = chart.spec["layer"]
+    assert [a["axis"] for a in rules["data"]["values"]] == ["lr", "val_loss"]  # depth is constant
+    rows = lines["data"]["values"]
+    assert len(rows) == 2 * len(sw.children) and lines["encoding"]["detail"]["field"] == "run"
+    assert all(0 <= r["pos"] <= 1 for r in rows)
+    by_run = {(r["run"], r["axis"]): r for r in rows}
+    best, worst = sw.children[0].name, sw.children[-1].name
+    assert by_run[(best, "val_loss")]["pos"] == 0 and by_run[(worst, "val_loss")]["pos"] == 1
+    assert by_run[(best, "lr")]["value"] == "0.01"
+    assert {t["label"] for t in ticks["data"]["values"] if t["axis"] == "lr"} == {"0.001", "0.1"}
+    assert _fields(chart.spec) <= FIELDS
+
+
+def test_a_browser_only_chart_costs_no_static_render(review_snapshot) -> None:
+    chart = parallel_chart(_sweep(review_snapshot))
+    assert chart is not None
+    charts = ChartSet()
+    html = str(ChartEmbedder(charts, "experiments/train/compare/sweep.md")(chart))
+    assert f"(../../../{LIVE_ONLY})" in html and "daybook-chart-fallback" in html
+    assert set(charts.svgs) == {LIVE_ONLY} and "needs JavaScript" in charts.svgs[LIVE_ONLY]
 
 
 def test_the_bundle_is_wrapped_so_it_can_load_twice() -> None:

@@ -147,7 +147,8 @@ def test_charts_render_offline_without_errors(
     _wait(driver, "location.pathname.includes('/runs/gbm-tuned-')")
     _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
     assert driver.execute_script("return window.__fullLoad") == "home", "not instant navigation"
-    assert _drawn_marks(driver) > 10  # val_auc and val_log_loss over 120 stages
+    # val_auc and val_log_loss over 120 stages, each beside the champion's curve
+    assert _drawn_marks(driver) >= 4
     # The static SVG made way for the live chart.
     assert driver.execute_script(
         "return getComputedStyle(document.querySelector('.daybook-chart-fallback')"
@@ -174,4 +175,73 @@ def test_charts_render_offline_without_errors(
                if urlsplit(u).scheme in ("http", "https", "ws", "wss")
                and urlsplit(u).hostname != "127.0.0.1"]  # fmt: skip
     assert outside == [], f"requests left 127.0.0.1: {outside}"
+    assert _errors(driver) == []
+
+
+def _marks(driver: object, chart: object, selector: str) -> list[str]:
+    """The opacity of each mark a live chart drew (`line` paths, `rule` lines …)."""
+    return driver.execute_script(
+        "return Array.from(arguments[0].querySelectorAll(arguments[1]))"
+        ".map(m => m.getAttribute('opacity') || '1');", chart, selector)  # fmt: skip
+
+
+def _legend(driver: object, chart: object) -> list[str]:
+    return driver.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('.role-legend-label text'))"
+        ".map(t => t.textContent);", chart)  # fmt: skip
+
+
+def test_curves_side_by_side(browser: object, server: str, demo_site: Path, tmp_path: Path) -> None:
+    """A child run's chart shows its parent's and the experiment best's scores beside its own
+    curve, each toggled from the legend; a sweep's compare page overlays every child's curve
+    and draws its parallel coordinates; nothing logs an error."""
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    driver = browser
+    driver.get(server + "experiments/digits-classifier/")
+    child = driver.find_element("css selector", "article a[href*='/runs/gbm-lr0-2-d3-']")
+    driver.get(child.get_attribute("href"))
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    chart = driver.find_element("css selector", LIVE_CHART)
+    legend = _legend(driver, chart)
+    assert legend[0] == "this run" and len(legend) >= 3
+    assert any(label.endswith("(parent)") for label in legend)
+    assert any("(best" in label for label in legend)
+    # The parent and the best logged a final val_accuracy only: level lines beside the curve.
+    assert len(_marks(driver, chart, ".mark-rule.role-mark line")) >= 2
+    assert set(_marks(driver, chart, ".mark-line.role-mark path")) == {"1"}
+    # Click the parent in the legend: it alone stays, this run's curves are dimmed.
+    parent = legend.index(next(label for label in legend if label.endswith("(parent)")))
+    symbols = chart.find_elements("css selector", ".role-legend-symbol path")
+    ActionChains(driver).move_to_element(symbols[parent]).click().perform()
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART} .mark-line.role-mark path\")"
+          ".getAttribute('opacity') === '0.08'")  # fmt: skip
+    assert set(_marks(driver, chart, ".mark-line.role-mark path")) == {"0.08"}
+    assert "1" in _marks(driver, chart, ".mark-rule.role-mark line")
+    driver.save_screenshot(str(tmp_path / "run-overlay.png"))
+
+    # A run whose reference logged a whole history: two curves in one panel.
+    driver.get(server + "experiments/breast-cancer/")
+    rf = driver.find_element("css selector", "article a[href*='/runs/random-forest-']")
+    driver.get(rf.get_attribute("href"))
+    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    chart = driver.find_element("css selector", LIVE_CHART)
+    assert _legend(driver, chart) == ["this run", "gbm-tuned (best)"]
+    assert len(_marks(driver, chart, ".mark-line.role-mark path")) >= 4  # 2 panels × 2 runs
+
+    # The sweep's compare page: its param chart, every child's curve, parallel coordinates.
+    driver.get(server + "experiments/digits-classifier/")
+    page = driver.find_element("css selector", "article a[href*='/compare/gbm-sweep-']")
+    driver.get(page.get_attribute("href"))
+    _wait(driver, f"document.querySelectorAll(\"{LIVE_CHART}\").length >= 3")
+    _, curves, parallel = driver.find_elements("css selector", LIVE_CHART)
+    children = 6
+    assert len(_legend(driver, curves)) == children
+    assert len(_marks(driver, curves, ".mark-line.role-mark path")) == children
+    assert len(_marks(driver, parallel, ".mark-line.role-mark path")) == children
+    axes = driver.execute_script(
+        "return Array.from(arguments[0].querySelectorAll('.role-axis-label text'))"
+        ".map(t => t.textContent);", parallel)  # fmt: skip
+    assert {"learning_rate", "max_depth", "val_accuracy"} <= set(axes)
+    driver.save_screenshot(str(tmp_path / "compare.png"))
     assert _errors(driver) == []

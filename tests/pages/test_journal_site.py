@@ -118,39 +118,56 @@ def test_references_link_to_the_generated_pages_with_readable_labels(
     assert page_dir.is_dir()
 
 
+def _anchor(html: Path, page: Path, href: str) -> str:
+    """The id an anchor link of `page` points to, checked to exist on the note it opens."""
+    path, _, fragment = href.partition("#")
+    note = (page.parent / path / "index.html").resolve()
+    assert f'id="{fragment}"' in note.read_text(encoding="utf-8"), (href, note)
+    return fragment
+
+
 def test_run_experiment_and_model_pages_list_the_notes_that_mention_them(
     journal_build: JournalBuild, store: StoreInfo
 ) -> None:
     html = journal_build.html
-    run = parse_html(_run_page(html, store.runs["failed"]))
-    table = run.table_with("Date", "Note", "Authors", "Context")
-    [row] = table.body
-    assert [c.text for c in row] == [
-        "2025-11-24",
-        "Sweep day",
-        "Alice Martin",
-        f"The crash crashed ({store.runs['failed'][:8]}) was a typo.",
-    ]
+    run_page = _run_page(html, store.runs["failed"])
+    run = parse_html(run_page)
+    table = run.table_with("Date", "Note", "Authors", "Mentions")
+    [row] = table.body  # the note names the run twice (once in code, which is not a mention)
+    assert [c.text for c in row[:3]] == ["2025-11-24", "Sweep day", "Alice Martin"]
+    assert re.fullmatch(
+        rf"line \d+: The crash crashed \({store.runs['failed'][:8]}\) was a typo\.", row[3].text
+    ), row[3].text
     assert row[1].hrefs == ["../../../../journal/2025/11/24/alice/"]
+    [href] = row[3].hrefs  # the mention itself, an anchor in the note
+    assert href.startswith("../../../../journal/2025/11/24/alice/#ref-L")
+    _anchor(html, run_page, href)
 
     model = parse_html(html / "models/digits-clf/index.html")
-    rows = model.table_with("Date", "Note", "Authors", "About", "Context").body
-    assert [(c[0].text, c[1].text, c[3].text) for c in rows] == [
+    rows = model.table_with("Date", "Note", "Authors", "Mentions").body
+    assert [(c[0].text, c[1].text, c[3].text.split(":")[0]) for c in rows] == [
         ("2025-11-25", "Review", "v2"),  # newest first
         ("2025-11-24", "Sweep day", "@champion → v2"),
     ]
 
-    exp = parse_html(html / "experiments/classifier/index.html")
-    rows = exp.table_with("Date", "Note", "Authors", "About", "Context").body
-    about = [(c[0].text, c[1].text, c[3].text) for c in rows]
+    exp_page = html / "experiments/classifier/index.html"
+    exp = parse_html(exp_page)
+    rows = exp.table_with("Date", "Note", "Authors", "Mentions").body
+    notes = [c[1].text for c in rows]
+    assert len(notes) == len(set(notes))  # one row per note, however often it mentions the runs
+    by_note = {c[1].text: c for c in rows}
     hostile = f"<img src=x onerror=alert(1)> ({store.runs['hostile'][:8]})"  # shown as text
-    assert ("2025-11-26", "Stand-up", hostile) in about
-    assert rows[0][4].text == f"Looked into {hostile}."
-    assert ("2025-11-25", "Plain day", f"sweep-lr-0.05 ({store.runs['child1'][:8]})") in about
+    assert by_note["Stand-up"][3].text == f"{hostile}: Looked into {hostile}."
+    plain = f"sweep-lr-0.05 ({store.runs['child1'][:8]})"
+    assert by_note["Plain day"][3].text == f"{plain}: Looked at {plain} again."
+    # "Sweep day" names two of the experiment's runs in one sentence: both, in one row.
+    sweep_day = by_note["Sweep day"][3]
+    assert len(sweep_day.hrefs) == 2, sweep_day.text
+    assert all(_anchor(html, exp_page, h).startswith("ref-L") for h in sweep_day.hrefs)
 
     reg = parse_html(html / "experiments/regression/index.html")
-    [row] = reg.table_with("Date", "Note", "Authors", "Context").body
-    assert row[3].text == "Compared regression with My Model."
+    [row] = reg.table_with("Date", "Note", "Authors", "Mentions").body
+    assert row[3].text.endswith(": Compared regression with My Model.")
 
 
 def test_the_decisions_log_and_open_action_items(

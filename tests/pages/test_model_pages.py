@@ -140,7 +140,8 @@ def test_the_model_page_shows_aliases_versions_deltas_and_lineage(
     ]
     versions = p.table_with("Version", "Created", "Status")
     assert [c.text for c in versions.column("Version")] == ["v2", "v1"]
-    assert [c.text for c in versions.column("Δ previous")] == ["+0.05", "—"]
+    # The delta has the decimals of the values beside it (0.9000 against 0.8500).
+    assert [c.text for c in versions.column("Δ previous")] == ["+0.0500", "—"]
     assert [c.hrefs for c in versions.column("Version")] == [["#v2"], ["#v1"]]
     v1 = next(t for t in p.tables if t.body and t.body[0][1].text.startswith("v1,"))
     facts = {r[0].text: r[1] for r in v1.body}
@@ -152,6 +153,16 @@ def test_the_model_page_shows_aliases_versions_deltas_and_lineage(
     assert "churn-validation (validation)" in facts["Data"].text
     assert facts["Git commit"].text == "0" * 40
     assert "v1" in {a.get("id") for _, a in p.tags}
+
+
+def test_registry_descriptions_read_the_same_on_the_card_and_the_model_page(
+    site: tuple[Path, ModelStore],
+) -> None:
+    root, _ = site
+    for path in ("models/churn-model", "models/churn-model/card"):
+        html = (root / "site" / path / "index.html").read_text(encoding="utf-8")
+        assert "Trained on <code>features_v2</code>." in html, path  # Markdown, rendered
+        assert "`features_v2`" not in html, path  # never its backticks as typed
 
 
 def test_the_card_merges_written_and_generated_sections(site: tuple[Path, ModelStore]) -> None:

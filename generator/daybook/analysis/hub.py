@@ -9,8 +9,9 @@ dropped silently when the card is loaded back (huggingface_hub#1361). Pure funct
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from daybook.analysis.cards import EVAL_CONTEXTS, MergedCard
@@ -225,10 +226,61 @@ def task_type(card: MergedCard) -> str:
     return ""
 
 
-def model_index(card: MergedCard) -> list[dict[str, Any]] | None:
+# Libraries whose models take a table of features (Hub tasks tabular-classification/-regression).
+TABULAR_LIBRARIES = frozenset({"sklearn", "xgboost", "lightgbm", "catboost", "statsmodels"})
+# A signature type, with or without a tensor's shape: "long", "tensor int64 (-1)", "double" …
+_SIG_TYPE = re.compile(r"^(?:tensor\s+)?(?P<dtype>[a-z]+)(?P<bits>\d*)\s*(?:\((?P<shape>[^)]*)\))?")
+_LABELS = frozenset({"int", "uint", "long", "integer", "string", "str", "bool", "boolean"})
+_VALUES = frozenset({"float", "double"})
+
+
+@dataclass(frozen=True, slots=True)
+class InferredTask:
+    """A Hub task guessed from the model's files, for a card that names none."""
+
+    task: str
+    reason: str  # what it was inferred from, for the export's log
+
+
+def _dims(sig_type: str) -> tuple[str, int] | None:
+    """(dtype, number of dimensions; 1 for a column) of a signature type, None if unreadable."""
+    m = _SIG_TYPE.match(sig_type.strip().lower())
+    if m is None:
+        return None
+    shape = m.group("shape")
+    dims = 1 if shape is None else len([d for d in shape.split(",") if d.strip()])
+    return m.group("dtype"), dims
+
+
+def inferred_task(card: MergedCard) -> InferredTask | None:
+    """`tabular-classification` or `tabular-regression` for a model of a tabular library (e.g.
+    scikit-learn) whose signature takes a table and returns one column of class labels (integers,
+    strings, booleans) or of numbers (floats); None when the files do not say that much."""
+    files = card.files
+    if files is None or files.library not in TABULAR_LIBRARIES or files.signature is None:
+        return None
+    sig = files.signature
+    inputs = [_dims(f.type) for f in sig.inputs]
+    if not inputs or any(d is None or d[1] > 2 for d in inputs):  # images, sequences: not tabular
+        return None
+    if len(sig.outputs) != 1 or (out := _dims(sig.outputs[0].type)) is None or out[1] > 1:
+        return None  # several outputs or columns (e.g. class probabilities): cannot tell
+    dtype = out[0]
+    if dtype in _LABELS:
+        task, kind = "tabular-classification", "class labels"
+    elif dtype in _VALUES:
+        task, kind = "tabular-regression", "numbers"
+    else:
+        return None
+    why = f"the {files.library} flavor and its signature (a table in, one column of {kind} out)"
+    return InferredTask(task, why)
+
+
+def model_index(card: MergedCard, task: str | None = None) -> list[dict[str, Any]] | None:
     """model-index from the run's finite metrics, against its evaluation dataset (validation or
-    test inputs first, then any input, else the experiment): None without metrics or a task."""
-    task = task_type(card)
+    test inputs first, then any input, else the experiment): None without metrics or a task.
+    `task`: the Hub task when the card's own (`task_type`) is missing (an inferred one)."""
+    task = task_type(card) or task or ""
     if not card.metrics or not task:
         return None
     evals = [d for d in card.datasets if d.context.lower() in EVAL_CONTEXTS] or list(card.datasets)
@@ -265,7 +317,8 @@ def model_index(card: MergedCard) -> list[dict[str, Any]] | None:
 
 def hub_metadata(card: MergedCard) -> dict[str, Any]:
     """The card's YAML metadata for the Hub: what the person wrote (minus Daybook's own keys and
-    empty values), completed from the registry where they left something out."""
+    empty values), completed from the registry where they left something out; a card that names
+    no task gets the one `inferred_task` finds, so its evaluation results have a model-index."""
     meta: dict[str, Any] = {
         k: v for k, v in card.metadata.items() if k not in DAYBOOK_KEYS and not _empty(v)
     }
@@ -280,8 +333,11 @@ def hub_metadata(card: MergedCard) -> dict[str, Any]:
         names = sorted({d.name for d in card.datasets if d.name})
         if names:
             meta["datasets"] = names
+    guess = None if task_type(card) else inferred_task(card)
+    if guess is not None and "pipeline_tag" not in meta:
+        meta["pipeline_tag"] = guess.task
     if "model-index" not in meta:
-        index = model_index(card)
+        index = model_index(card, guess.task if guess else None)
         if index is not None:
             meta["model-index"] = index
     if "metrics" not in meta and isinstance(meta.get("model-index"), list):

@@ -19,12 +19,13 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any, Literal
 
 from daybook.analysis.series import is_finite
 from daybook.core.config import DaybookConfig, Direction, Monitor, MonitorRules, guess_direction
 from daybook.core.numbers import format_number
-from daybook.core.snapshot import RegisteredModel, Run, Snapshot
+from daybook.core.snapshot import AliasEvent, RegisteredModel, Run, Snapshot
 from daybook.safety.slug import unique_slugs
 
 Status = Literal["ok", "warn", "fail", "error"]
@@ -357,3 +358,45 @@ def _thresholds(
             bound = baseline.value + (-allowed if direction == "maximize" else allowed)
             out.append((f"{prefix}max_drop", bound, level))
     return tuple(out)
+
+
+# --- chart data ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VersionMark:
+    """A moment the watched model changed, to mark on the monitor's trend: where the evaluated
+    version changed from one evaluation to the next, or where a pull saw the alias move."""
+
+    time: int  # epoch ms
+    label: str  # "v2 → v3", or "@champion → v3" for an alias move a pull observed
+
+
+def version_marks(result: MonitorResult, history: Sequence[AliasEvent] = ()
+                  ) -> tuple[VersionMark, ...]:  # fmt: skip
+    """Version changes within the charted evaluations, oldest first. An alias move from the
+    history is added only when no evaluation already shows the change to that version (the
+    history's time is when a pull noticed the move, not the move itself)."""
+    evals = result.evaluations
+    marks: list[VersionMark] = []
+    for before, after in pairwise(evals):
+        if before.version is not None and after.version is not None \
+                and before.version != after.version:  # fmt: skip
+            marks.append(VersionMark(after.time, f"v{before.version} → v{after.version}"))
+    if not evals or result.model is None or result.alias is None:
+        return tuple(marks)
+    shown = {m.label.rsplit("→ ", 1)[-1] for m in marks}
+    first, last = evals[0].time, evals[-1].time
+    for e in history:
+        if (e.model != result.model or e.alias != result.alias or e.kind not in ("set", "moved")
+                or e.to_version is None or not first <= e.observed_at <= last
+                or f"v{e.to_version}" in shown):  # fmt: skip
+            continue
+        marks.append(VersionMark(e.observed_at, f"@{e.alias} → v{e.to_version}"))
+        shown.add(f"v{e.to_version}")
+    return tuple(sorted(marks, key=lambda m: (m.time, m.label)))
+
+
+def threshold_text(label: str, value: float, level: str) -> str:
+    """How a chart names a threshold line: `fail: min 0.9`, `warn: max_drop 0.874`."""
+    return f"{level}: {label.removeprefix('warn ')} {format_number(value)}"

@@ -14,6 +14,17 @@ from daybook.core.config import DaybookConfig
 from daybook.core.snapshot import Experiment, RegisteredModel, Run
 
 
+def shown_experiments(
+    config: DaybookConfig, experiments: Sequence[Experiment], runs: Sequence[Run]
+) -> tuple[Experiment, ...]:
+    """The experiments the site shows: with `experiments.hide_empty`, only those with a run, so
+    an empty one (MLflow's `Default`) costs no nav entry, table row or page that says nothing."""
+    if not config.experiments.hide_empty:
+        return tuple(experiments)
+    with_runs = {r.experiment_id for r in runs}
+    return tuple(e for e in experiments if e.experiment_id in with_runs)
+
+
 def page_run_ids(
     config: DaybookConfig,
     experiments: Sequence[Experiment],

@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 from markupsafe import Markup
 
-from daybook.analysis.hub import check_metadata, hub_metadata
+from daybook.analysis.hub import check_metadata, hub_metadata, inferred_task, task_type
 from daybook.core.errors import DaybookError
 from daybook.core.site import Site
 from daybook.core.snapshot import Problem
@@ -146,7 +146,12 @@ def export_card(
         lines = "\n".join(f"  {k}: {m}" for k, m in bad)
         raise DaybookError(f"the metadata breaks the Hub's rules:\n{lines}")
     env = make_environment(site.templates)
-    body = env.get_template("card_export.md.j2").render(card=card, hub=meta, Markup=Markup)
+    guess = None if task_type(card) else inferred_task(card)
+    if guess is not None and meta.get("pipeline_tag") != guess.task:
+        guess = None  # the card's own pipeline_tag or model-index stands
+    body = env.get_template("card_export.md.j2").render(
+        card=card, hub=meta, inferred=guess, Markup=Markup
+    )
     body = body.strip("\n") + "\n"
     text = render_readme(meta, body)
     losses = round_trip_losses(text)
@@ -156,6 +161,17 @@ def export_card(
             + "\n".join(f"  {x}" for x in losses)
         )
     warnings = [p for p in card.problems if p.level != "error"]
+    if guess is not None:
+        warnings.append(
+            Problem(
+                card.card.path if card.card else f"models:/{name}",
+                1 if card.card else 0,
+                f"pipeline_tag: {guess.task}, inferred from {guess.reason}: write "
+                "`pipeline_tag` in the card's metadata to confirm or correct it",
+                "warning",
+                "card.pipeline-tag-inferred",
+            )
+        )
     if "model-index" not in meta:
         warnings.append(
             Problem(

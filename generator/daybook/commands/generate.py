@@ -10,20 +10,26 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from daybook.analysis.artifacts import choose_previews, preview_order
+from daybook.analysis.policy import page_run_ids
+from daybook.analysis.references import resolve_run_ids
 from daybook.commands.pull import offline_snapshot, pull_site, read_site_journal
+from daybook.core.artifacts import ArtifactPreviews
 from daybook.core.errors import DaybookError
 from daybook.core.site import Generated, JournalInput, ReferencePoint, Site
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.mkdocs import gen_files
 from daybook.pages.site import render
+from daybook.sources.artifact_files import read_previews
 from daybook.sources.cards import card_sources
 from daybook.sources.mlflow import sqlite_path
 from daybook.sources.site import handwritten, has_own_nav, load_site
 from daybook.store.cache import CACHE_DIR, FileCache
 from daybook.store.lock import site_lock
+from daybook.store.previews import load_previews, save_previews
 from daybook.store.records import read_records
 from daybook.store.state import resolve_reference
 
@@ -45,9 +51,11 @@ def render_site(
     journal: JournalInput | None = None,
     records: ModelRecords | None = None,
     reference: ReferencePoint | None = None,
+    previews: ArtifactPreviews | None = None,
 ) -> Generated:
     """The pages of `snapshot` with what the site holds besides it: the cards and alias
-    history (read from the site when not given), the hand-written pages for the nav."""
+    history (read from the site when not given), the hand-written pages for the nav, and the
+    artifact files previewed on run pages (`previews`, see `read_artifact_previews`)."""
     return render(
         site,
         snapshot,
@@ -59,7 +67,39 @@ def render_site(
         # Hand-written cards are merged into models/<slug>/card.md, never published on their own.
         replaced=card_sources(site),
         cache=FileCache(site.root / CACHE_DIR),
+        previews=previews,
     )
+
+
+def read_artifact_previews(
+    site: Site,
+    snapshot: Snapshot,
+    journal: JournalInput | None = None,
+    reference: ReferencePoint | None = None,
+    progress: Progress = _quiet,
+) -> ArtifactPreviews:
+    """The artifact files shown on run pages: chosen among the runs that get a page (newest
+    first) within `artifacts` in daybook.yml, then read from the store's artifact roots."""
+    settings = site.config.artifacts
+    if not settings.previews or not snapshot.artifacts:
+        return ArtifactPreviews()
+    mentioned = (
+        resolve_run_ids(journal.run_keys, [r.run_id for r in snapshot.runs]) if journal else set()
+    )
+    since = reference.since_ms if reference else None
+    wanted = page_run_ids(
+        site.config, snapshot.experiments, snapshot.runs, snapshot.models, mentioned, since
+    )
+    order = preview_order(r for r in snapshot.runs if r.run_id in wanted)
+    picks, skipped = choose_previews(order, snapshot.artifacts, settings)
+    roots = {r.run_id: r.artifact_uri for r in snapshot.runs if r.run_id in wanted}
+    previews = read_previews(
+        picks, roots, site.tracking_uri, text_limit=settings.text_kb * 1024, skipped=skipped
+    )
+    if previews.files:
+        size = sum(f.size if f.kind == "image" else len(f.text) for f in previews.files)
+        progress(f"read {len(previews.files)} artifact previews ({size / 1024:.0f} KB)")
+    return previews
 
 
 def generate(
@@ -118,7 +158,13 @@ def _generate(
         snapshot, records = pull_site(
             site, progress, full=full, journal=journal, recent_since=reference.since_ms
         )
-    return render_site(site, snapshot, progress, journal, records, reference)
+    # No store access offline: the previews the last online build read, if it saved any.
+    if offline_snap is None:
+        previews = read_artifact_previews(site, snapshot, journal, reference, progress)
+        save_previews(site.root, previews)
+    else:
+        previews = load_previews(site.root)
+    return render_site(site, snapshot, progress, journal, records, reference, previews)
 
 
 def generate_to(
@@ -134,7 +180,8 @@ def generate_to(
     with site_lock(site.root, progress):
         generated = generate(site, progress, **options)  # type: ignore[arg-type]
         docs = site.docs_dir if with_docs else None
-        return generated, write_pages(generated.pages, out_dir, docs, generated.replaced)
+        written = write_pages(generated.pages, out_dir, docs, generated.replaced, generated.files)
+        return generated, written
 
 
 def write_pages(
@@ -142,6 +189,7 @@ def write_pages(
     out_dir: Path,
     docs: Path | None = None,
     replaced: Iterable[str] = (),
+    files: Mapping[str, bytes] | None = None,
 ) -> int:
     """Write the tree to disk, replacing what an earlier `generate` wrote there (and only that:
     a folder that holds anything else is refused, so a typo can never wipe someone's docs).
@@ -150,10 +198,13 @@ def write_pages(
     `replaced` ones, and the generated pages laid over them, as gen-files does inside MkDocs: the
     folder is then a complete docs folder for a generator that runs no gen-files (Zensical).
 
+    `files` are binary files beside the pages (artifact images), written as they are.
+
     Nothing is written outside `out_dir`: every page path is checked before the folder is
     touched (no absolute path, no `..`), and every file's folder once made (no symlink out)."""
     out_dir = out_dir.resolve()
-    for rel in pages:
+    files = files or {}
+    for rel in [*pages, *files]:
         _checked_target(out_dir, rel)
     if docs is not None and out_dir.is_relative_to(docs.resolve()):
         raise DaybookError(f"{out_dir}: inside {docs}; a complete docs folder must be elsewhere")
@@ -171,13 +222,15 @@ def write_pages(
         "Written by `daybook generate`; replaced on each run.\n"
     )
     if docs is not None and docs.is_dir():
-        skip = set(replaced) | set(pages)
+        skip = set(replaced) | set(pages) | set(files)
         for src in sorted(docs.rglob("*")):
             rel = src.relative_to(docs).as_posix()
             if src.is_file() and rel not in skip:
                 shutil.copy2(src, _prepared(out_dir, rel))
     for rel, text in pages.items():
         _prepared(out_dir, rel).write_text(text, encoding="utf-8", newline="\n")
+    for rel, data in files.items():
+        _prepared(out_dir, rel).write_bytes(data)
     return len(pages)
 
 

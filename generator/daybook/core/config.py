@@ -53,6 +53,9 @@ class _Strict(BaseModel):
 class ExperimentFilter(_Strict):
     include: list[str] = Field(default_factory=lambda: ["*"])
     exclude: list[str] = Field(default_factory=list)
+    # An experiment with no runs (MLflow's `Default` on most stores) has nothing to read: no nav
+    # entry, home or index row, nor page. Applied at render time, so not part of the pull.
+    hide_empty: bool = True
 
     def wants(self, name: str) -> bool:
         inc = any(fnmatch.fnmatchcase(name, p) for p in self.include)
@@ -80,7 +83,11 @@ class RunPages(_Strict):
 
 
 class RunTable(_Strict):
-    params: int = Field(default=4, ge=0, le=20)  # key params shown as columns
+    # Param columns of leaderboards and runs tables: up to `params` of them, the keys in
+    # `param_keys` first (in that order, when the experiment has them), then the params that
+    # vary most; a constant or masked param never gets a column (analysis/columns.py).
+    params: int = Field(default=4, ge=0, le=20)
+    param_keys: list[str] = Field(default_factory=list)
     metrics: int = Field(default=4, ge=0, le=20)  # key metrics shown as columns
     # Above this many runs the page holds only the first `page_size` rows and a small script pages,
     # sorts and filters all of them from runs.json beside the page. A row costs ~370 bytes of
@@ -225,6 +232,40 @@ class JournalSettings(_Strict):
     digest_lines: int = Field(default=10, ge=1, le=200)  # at most this many lines per digest list
 
 
+# --- Artifact previews and links to the MLflow UI (issue #11; docs/guide/configuration.md) --------
+
+_UI_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[A-Za-z0-9._~/%-]*)?$")
+
+
+class ArtifactSettings(_Strict):
+    """Run pages preview images and small text files of their runs' artifacts, copied into the
+    site within a budget so a store of large checkpoints cannot bloat it; larger files are
+    listed, not copied."""
+
+    previews: bool = True  # False: listings only, no file of the store is read
+    budget_mb: float = Field(default=5, ge=0, le=1000)  # all previews of the site together
+    max_file_kb: int = Field(default=512, ge=1, le=100_000)  # an image above: listed only
+    text_kb: int = Field(default=16, ge=1, le=1024)  # a text preview shows at most this much
+    per_run: int = Field(default=6, ge=0, le=50)  # previews on one run page
+
+    @property
+    def budget_bytes(self) -> int:
+        return int(self.budget_mb * 1024 * 1024)
+
+
+def _ui_url(value: str | None) -> str | None:
+    """The MLflow UI's address, without a trailing "/": http(s), a host, an optional path."""
+    if value is None:
+        return None
+    value = value.strip().rstrip("/")
+    if not _UI_URL.match(value):
+        raise ValueError(
+            "must be the http(s) address of the MLflow UI, e.g. https://mlflow.example.com "
+            "(no query, fragment or credentials)"
+        )
+    return value
+
+
 class DaybookConfig(_Strict):
     tracking_uri: str | None = None
     experiments: ExperimentFilter = Field(default_factory=ExperimentFilter)
@@ -244,6 +285,13 @@ class DaybookConfig(_Strict):
     charts: Charts = Field(default_factory=Charts)
     review: Review = Field(default_factory=Review)
     journal: JournalSettings = Field(default_factory=JournalSettings)
+    artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
+    mlflow_ui_url: str | None = None  # e.g. https://mlflow.example.com: "Open in MLflow" links
+
+    @field_validator("mlflow_ui_url")
+    @classmethod
+    def _mlflow_ui(cls, value: str | None) -> str | None:
+        return _ui_url(value)
 
     @field_validator("redact_values")
     @classmethod

@@ -116,3 +116,5 @@ class Generated:
     problems: list[Problem] = field(default_factory=list)
     replaced: list[str] = field(default_factory=list)  # files in docs/ served under another path
     reference: ReferencePoint | None = None  # the morning review's reference point
+    # Binary files beside the pages (artifact images), written as they are: {path: bytes}.
+    files: dict[str, bytes] = field(default_factory=dict)

@@ -42,6 +42,9 @@ def publish(generated: Generated) -> None:
     for rel, text in generated.pages.items():
         with mkdocs_gen_files.open(rel, "w", encoding="utf-8") as fh:
             fh.write(text)
+    for rel, data in generated.files.items():  # artifact images beside their run pages
+        with mkdocs_gen_files.open(rel, "wb") as fh:
+            fh.write(data)
     _hide_nav_file()
     _hide_files(generated.replaced)
     squeeze_pages(mkdocs_gen_files.config)  # Material's indentation: half of a page's bytes

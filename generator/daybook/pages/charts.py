@@ -24,14 +24,14 @@ import datetime as dt
 import hashlib
 import json
 import posixpath
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from markupsafe import Markup
 
 from daybook.analysis.compare import Sweep
-from daybook.analysis.monitors import MonitorResult
+from daybook.analysis.monitors import MonitorResult, VersionMark, threshold_text
 from daybook.analysis.series import Point, best_so_far, downsample, is_finite, prepare
 from daybook.core.config import Direction
 from daybook.core.snapshot import MetricHistory, Run
@@ -41,6 +41,7 @@ from daybook.safety.escape import md_text
 ASSETS = "assets/daybook"
 CHART_DIR = f"{ASSETS}/charts"
 BUNDLE = f"{ASSETS}/vega.js"
+LIVE_ONLY = f"{CHART_DIR}/needs-javascript.svg"  # the one fallback of every browser-only chart
 STATUS_COLORS = {"ok": "#43a047", "warn": "#fb8c00", "fail": "#e53935", "error": "#8e24aa"}
 # The static SVG has to read on Material's light and dark backgrounds alike: mid-grey text.
 STATIC_CONFIG: dict[str, Any] = {
@@ -65,6 +66,9 @@ class Chart:
     title: str
     spec: dict[str, Any]
     notes: tuple[str, ...] = ()
+    # False: drawn in the browser only, with one shared "needs JavaScript" image as its fallback,
+    # for secondary charts whose static SVG would multiply the build's cost (issue #14).
+    static: bool = True
 
 
 def _schema() -> str:
@@ -106,10 +110,15 @@ def _num(value: float) -> float | int:
     return int(value) if value.is_integer() and abs(value) < 2**53 else value
 
 
+TIME_FORMAT = "%Y-%m-%d %H:%M"  # every time axis, so no chart mixes "12 PM" with "December"
+
+
 def _time_axis(title: str) -> dict[str, Any]:
-    # UTC scale: the static SVG must not depend on the time zone of the machine that built it.
+    # UTC scale (its labels are formatted in UTC too): the static SVG must not depend on the time
+    # zone of the machine that built it, and every chart writes time the same way (issue #11).
+    axis = {"labelOverlap": True, "format": TIME_FORMAT, "formatType": "time"}
     return {"field": "x", "type": "temporal", "title": title, "scale": {"type": "utc"},
-            "axis": {"labelOverlap": True}}  # fmt: skip
+            "axis": axis}  # fmt: skip
 
 
 def _value_axis(title: str | None) -> dict[str, Any]:
@@ -124,18 +133,90 @@ def _base(spec: dict[str, Any]) -> dict[str, Any]:
 # --- run page: metric histories ------------------------------------------------------------------
 
 
-def history_chart(histories: Sequence[MetricHistory], max_points: int) -> Chart | None:
+@dataclass(frozen=True)
+class Overlay:
+    """Another run's histories drawn over this run's, under a legend label such as
+    `baseline (parent)`; the label is a data value, never a field name."""
+
+    label: str
+    histories: Sequence[MetricHistory]
+
+
+THIS_RUN = "this run"
+# Fixed colours: this run always in the accent-like blue, references after it, the same on every
+# page (so "best" is not orange here and green there).
+SERIES_COLORS = ("#1e88e5", "#9e9e9e", "#fb8c00", "#43a047", "#8e24aa", "#e53935", "#00897b")
+LEGEND_PARAM = "series"
+
+
+def _legend_toggle() -> dict[str, Any]:
+    """A selection bound to the legend: clicking a series name shows it alone, shift-click adds
+    more, a click on empty space shows all again (the Vega-Lite legend binding)."""
+    return {"name": LEGEND_PARAM, "select": {"type": "point", "fields": ["series"]},
+            "bind": "legend"}  # fmt: skip
+
+
+def _toggle_opacity() -> dict[str, Any]:
+    return {"condition": {"param": LEGEND_PARAM, "value": 1, "empty": True}, "value": 0.08}
+
+
+def _history_values(h: MetricHistory, by_time: bool, max_points: int,
+                    series: str | None = None) -> tuple[list[dict[str, Any]], Any]:  # fmt: skip
+    steps = [float(s) for s in h.steps]
+    xs = [float(t) for t in h.timestamps] if by_time else steps
+    prepared = prepare(xs, h.values, h.timestamps, max_points)
+    step_of = dict(zip(h.timestamps, h.steps, strict=True)) if by_time else {}
+    values = [
+        {"x": _num(p.x), "y": _num(p.y), "time": _utc(p.t),
+         "step": step_of.get(p.t, 0) if by_time else _num(p.x),
+         **({"series": series} if series is not None else {})}
+        for p in prepared.points
+    ]  # fmt: skip
+    return values, prepared
+
+
+def _with_finals(panel: dict[str, Any]) -> dict[str, Any]:
+    """A panel with the one-value references (a parent that logged only its final score) as
+    dashed level lines in their series' colour, toggled with the rest."""
+    finals = panel.pop("finals", None)
+    if not finals:
+        return panel
+    enc = panel["encoding"]
+    line = {k: panel.pop(k) for k in ("data", "mark", "encoding", "params") if k in panel}
+    rule = {
+        "data": {"values": finals},
+        "mark": {"type": "rule", "strokeDash": [5, 3], "strokeWidth": 1.5},
+        "encoding": {
+            "y": {"field": "y", "type": "quantitative"},
+            "color": enc["color"],
+            "opacity": enc["opacity"],
+            "tooltip": [
+                {"field": "series", "type": "nominal", "title": "run"},
+                {"field": "y", "type": "quantitative", "title": "value", "format": ".6~g"},
+                {"field": "step", "type": "quantitative", "title": "logged at step"},
+            ],
+        },
+    }
+    return {**panel, "layer": [line, rule]}
+
+
+def history_chart(
+    histories: Sequence[MetricHistory], max_points: int, overlays: Sequence[Overlay] = ()
+) -> Chart | None:
     """Each metric's history of a run, one small chart per metric (steps on x; when every
     point has the same step, time). Metrics with fewer than two finite points are named in
-    a note instead: one value is not a trend, and the table shows it."""
+    a note instead: one value is not a trend, and the table shows it.
+
+    `overlays` (the parent, the experiment's best, the champion's run) are drawn over this run's
+    curve where they logged the same metric by step, as series a reader toggles in the legend:
+    "is this run better than the one it should beat, and since which step?"."""
     panels = []
     notes = []
     single = []
+    labels = [THIS_RUN]
     for h in sorted(histories, key=lambda h: h.key):
-        steps = [float(s) for s in h.steps]
         by_time = len(set(h.steps)) == 1 and len(set(h.timestamps)) > 1
-        xs = [float(t) for t in h.timestamps] if by_time else steps
-        series = prepare(xs, h.values, h.timestamps, max_points)
+        values, series = _history_values(h, by_time, max_points, THIS_RUN if overlays else None)
         if series.non_finite:
             notes.append(f"{h.key}: {series.non_finite} of {series.total} points are NaN or "
                          "infinite and are not drawn")  # fmt: skip
@@ -148,33 +229,54 @@ def history_chart(histories: Sequence[MetricHistory], max_points: int) -> Chart 
             finite = series.total - series.non_finite
             notes.append(f"{h.key}: {finite:,} points shown as {kept:,} (the lowest and highest "
                          "of each stretch kept)")  # fmt: skip
-        step_of = dict(zip(h.timestamps, h.steps, strict=True)) if by_time else {}
-        values = [
-            {"x": _num(p.x), "y": _num(p.y), "time": _utc(p.t),
-             "step": step_of.get(p.t, 0) if by_time else _num(p.x)}
-            for p in series.points
-        ]  # fmt: skip
-        panels.append(
-            {
-                "title": {"text": h.key, "anchor": "start", "limit": 280},
-                "width": 280,
-                "height": 130,
-                "data": {"values": values},
-                "mark": {"type": "line", "point": {"filled": True, "size": 16}},
-                "encoding": {
-                    "x": _time_axis("time (UTC)") if by_time else
-                    {"field": "x", "type": "quantitative", "title": "step",
-                     "axis": {"format": "~s"}},
-                    "y": _value_axis(None),
-                    "tooltip": [
-                        {"field": "step", "type": "quantitative", "title": "step"},
-                        {"field": "y", "type": "quantitative", "title": "value",
-                         "format": ".6~g"},
-                        {"field": "time", "type": "nominal", "title": "time"},
-                    ],
-                },
-            }
-        )  # fmt: skip
+        overlaid = False
+        finals: list[dict[str, Any]] = []  # references with one value: a level line, not a curve
+        for o in overlays:
+            other = next((oh for oh in o.histories if oh.key == h.key), None)
+            if other is None:
+                continue
+            if len(set(other.steps)) <= 1:
+                last = [v for v in other.values if is_finite(v)][-1:]
+                if last:
+                    finals.append({"y": _num(last[0]), "series": o.label,
+                                   "step": _num(other.steps[-1])})  # fmt: skip
+            elif not by_time:  # runs logged at different times: only steps line up
+                more, _ = _history_values(other, False, max_points, o.label)
+                values.extend(more)
+                overlaid = overlaid or bool(more)
+                if not more:
+                    continue
+            else:
+                continue
+            if o.label not in labels:
+                labels.append(o.label)
+        encoding: dict[str, Any] = {
+            "x": _time_axis("time (UTC)") if by_time else
+            {"field": "x", "type": "quantitative", "title": "step", "axis": {"format": "~s"}},
+            "y": _value_axis(None),
+            "tooltip": [
+                *([{"field": "series", "type": "nominal", "title": "run"}] if overlays else []),
+                {"field": "step", "type": "quantitative", "title": "step"},
+                {"field": "y", "type": "quantitative", "title": "value", "format": ".6~g"},
+                {"field": "time", "type": "nominal", "title": "time"},
+            ],
+        }  # fmt: skip
+        mark: dict[str, Any] = {"type": "line", "point": {"filled": True, "size": 16}}
+        if overlays:
+            encoding["color"] = {"field": "series", "type": "nominal", "title": None}
+            encoding["opacity"] = _toggle_opacity()
+            if overlaid:
+                mark["point"] = False  # several curves: points would hide the lines
+        panels.append({
+            "title": {"text": h.key, "anchor": "start", "limit": 280},
+            "width": 280,
+            "height": 130,
+            "data": {"values": values},
+            "mark": mark,
+            "encoding": encoding,
+        })  # fmt: skip
+        if finals:
+            panels[-1]["finals"] = finals
     if len(panels) > MAX_CONCAT:
         notes.append(f"{len(panels) - MAX_CONCAT} more metrics are not charted here; the table "
                      "below has every metric")  # fmt: skip
@@ -184,8 +286,34 @@ def history_chart(histories: Sequence[MetricHistory], max_points: int) -> Chart 
     if not panels:
         return None
     keys = ", ".join(p["title"]["text"] for p in panels)
-    spec = _base({"concat": panels, "columns": 2, "resolve": {"scale": {"y": "independent"}}})
-    return Chart("history", f"Chart of each metric's history: {keys}", spec, tuple(notes))
+    spec: dict[str, Any] = {"concat": panels, "columns": 2,
+                            "resolve": {"scale": {"y": "independent"}}}  # fmt: skip
+    title = f"Chart of each metric's history: {keys}"
+    if overlays:
+        shown = [label for label in labels if label != THIS_RUN]
+        if shown:
+            # One colour scale for every panel (one legend); the toggle lives in the first panel
+            # and every panel's opacity follows it.
+            palette = [SERIES_COLORS[i % len(SERIES_COLORS)] for i in range(len(labels))]
+            colors = {"domain": labels, "range": palette}
+            for panel in panels:
+                panel["encoding"]["color"]["scale"] = colors
+                panel["encoding"]["color"]["legend"] = {"orient": "top", "labelLimit": 320,
+                                                        "direction": "vertical"}  # fmt: skip
+            panels[0]["params"] = [_legend_toggle()]
+            spec["concat"] = [_with_finals(p) for p in panels]
+            spec["resolve"] = {"scale": {"y": "independent", "color": "shared"},
+                               "legend": {"color": "shared"}}  # fmt: skip
+            title += ", with " + "; ".join(shown)
+        else:
+            for panel in panels:  # nothing to overlay after all: the plain chart
+                panel.pop("finals", None)
+                del panel["encoding"]["color"], panel["encoding"]["opacity"]
+                panel["encoding"]["tooltip"] = panel["encoding"]["tooltip"][1:]
+                panel["mark"] = {"type": "line", "point": {"filled": True, "size": 16}}
+                for v in panel["data"]["values"]:
+                    v.pop("series", None)
+    return Chart("history", title, _base(spec), tuple(notes))
 
 
 # --- experiment page -----------------------------------------------------------------------------
@@ -309,6 +437,171 @@ def sweep_chart(sw: Sweep) -> Chart | None:
                  _base({"concat": panels, "columns": 3}), notes)  # fmt: skip
 
 
+# --- compare page: a sweep's curves and its parallel coordinates --------------------------------
+
+MAX_SWEEP_CURVES = 60  # children's curves drawn on one compare page (page weight)
+SWEEP_CURVE_POINTS = 150  # points per child curve
+
+
+def sweep_curves_chart(sw: Sweep, histories: Mapping[str, Sequence[MetricHistory]]
+                       ) -> Chart | None:  # fmt: skip
+    """Every child's history of the primary metric by step, overlaid, coloured best first, and
+    toggleable in the legend. Children without a stored history (no page of their own) are
+    counted in a note."""
+    if sw.primary is None:
+        return None
+    metric = sw.primary.metric
+    values: list[dict[str, Any]] = []
+    order: list[str] = []
+    missing = 0
+    labels = _child_labels(sw.children)
+    for c in sw.children[:MAX_SWEEP_CURVES]:
+        h = next((h for h in histories.get(c.run_id, ()) if h.key == metric), None)
+        if h is None or len(set(h.steps)) <= 1:
+            missing += h is None
+            continue
+        series = prepare([float(s) for s in h.steps], h.values, h.timestamps, SWEEP_CURVE_POINTS)
+        if not series.drawable:
+            continue
+        order.append(labels[c.run_id])
+        values.extend({"x": _num(p.x), "y": _num(p.y), "series": labels[c.run_id]}
+                      for p in series.points)  # fmt: skip
+    if len(order) < 2:
+        return None
+    notes: list[str] = []
+    if missing:
+        notes.append(f"{missing} child runs have no stored history of {metric} "
+                     "(histories are kept for runs with a page of their own)")  # fmt: skip
+    if len(sw.children) > MAX_SWEEP_CURVES:
+        notes.append(f"the best {MAX_SWEEP_CURVES} of {len(sw.children)} child runs are drawn")
+    spec = _base({
+        "width": 600,
+        "height": 260,
+        "data": {"values": values},
+        "params": [_legend_toggle()],
+        "mark": {"type": "line", "strokeWidth": 1.5},
+        "encoding": {
+            "x": {"field": "x", "type": "quantitative", "title": "step", "axis": {"format": "~s"}},
+            "y": _value_axis(metric),
+            "color": {"field": "series", "type": "ordinal", "title": "best first", "sort": order,
+                      "scale": {"scheme": "viridis"},
+                      "legend": {"labelLimit": 220, "symbolLimit": 20}},
+            "opacity": _toggle_opacity(),
+            "tooltip": [
+                {"field": "series", "type": "nominal", "title": "run"},
+                {"field": "x", "type": "quantitative", "title": "step"},
+                {"field": "y", "type": "quantitative", "title": metric, "format": ".6~g"},
+            ],
+        },
+    })  # fmt: skip
+    return Chart("sweep-curves", f"Chart of {metric} by step for each child run of "
+                 f"{sw.parent.name or sw.parent.run_id[:8]}", spec, tuple(notes),
+                 static=False)  # fmt: skip
+
+
+def _child_labels(children: Sequence[Run]) -> dict[str, str]:
+    """A legend label per child: its name, with the id prefix when names repeat."""
+    counts: dict[str, int] = {}
+    for c in children:
+        counts[c.name] = counts.get(c.name, 0) + 1
+    return {c.run_id: (c.name if c.name and counts[c.name] == 1 else
+                       f"{c.name or 'run'} {c.run_id[:8]}") for c in children}  # fmt: skip
+
+
+def parallel_chart(sw: Sweep) -> Chart | None:
+    """Parallel coordinates: one vertical axis per varied param and one for the primary metric,
+    one line per child, coloured by the metric, so a reader sees which settings lead to the
+    good runs. Positions are computed here (numbers scaled to [0, 1], other values evenly by
+    sorted value) so the spec needs no expression over an untrusted param name."""
+    if sw.primary is None or not sw.varying:
+        return None
+    metric = sw.primary.metric
+    kids = [c for c in sw.children if is_finite(c.metric(metric))]
+    if len(kids) < 2:
+        return None
+    params = list(sw.varying[:MAX_CONCAT])
+    axes = [*params, metric]
+    labels = _child_labels(kids)
+    rows: list[dict[str, Any]] = []
+    ticks: list[dict[str, Any]] = []
+    for axis in axes:
+        if axis == metric and axis not in params:
+            raw = {c.run_id: _num(float(c.metric(metric) or 0.0)) for c in kids}
+            shown = {rid: f"{v:.6g}" for rid, v in raw.items()}
+            numeric = True
+        else:
+            texts = {c.run_id: c.params.get(axis) for c in kids}
+            numbers = {rid: _as_number(t) for rid, t in texts.items()}
+            numeric = all(v is not None for v in numbers.values())
+            raw = numbers if numeric else {rid: t if t is not None else "—"
+                                           for rid, t in texts.items()}  # fmt: skip
+            shown = {rid: (t if t is not None else "—") for rid, t in texts.items()}
+        positions, axis_ticks = _positions(raw, numeric)
+        for c in kids:
+            score = _num(float(c.metric(metric) or 0))
+            rows.append({"axis": axis, "pos": positions[c.run_id], "value": shown[c.run_id],
+                         "run": labels[c.run_id], "metric": score})  # fmt: skip
+        ticks.extend({"axis": axis, "pos": pos, "label": text} for pos, text in axis_ticks)
+    x = {"field": "axis", "type": "nominal", "sort": axes, "title": None,
+         "axis": {"orient": "top", "labelAngle": 0, "labelLimit": 140, "domain": False,
+                  "ticks": False, "offset": 12, "labelFontWeight": "bold"}}  # fmt: skip
+    y = {"field": "pos", "type": "quantitative", "axis": None, "scale": {"domain": [0, 1]}}
+    spec = _base({
+        "width": max(360, min(900, 150 * len(axes))),
+        "height": 260,
+        "config": {"view": {"stroke": None}},
+        "layer": [
+            {"data": {"values": [{"axis": a} for a in axes]},
+             "mark": {"type": "rule", "color": "#9e9e9e"},
+             "encoding": {"x": x, "y": {"datum": 0, "type": "quantitative",
+                                        "scale": {"domain": [0, 1]}, "axis": None},
+                          "y2": {"datum": 1}}},
+            {"data": {"values": rows},
+             "mark": {"type": "line", "strokeWidth": 1.5, "opacity": 0.8},
+             "encoding": {
+                 "x": x, "y": y, "detail": {"field": "run", "type": "nominal"},
+                 "color": {"field": "metric", "type": "quantitative", "title": metric,
+                           "scale": {"scheme": "viridis",
+                                     "reverse": sw.primary.direction == "minimize"}},
+                 "tooltip": [
+                     {"field": "run", "type": "nominal", "title": "run"},
+                     {"field": "axis", "type": "nominal", "title": "axis"},
+                     {"field": "value", "type": "nominal", "title": "value"},
+                     {"field": "metric", "type": "quantitative", "title": metric,
+                      "format": ".6~g"},
+                 ]}},
+            {"data": {"values": ticks},
+             "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 10,
+                      "color": "#7f7f7f"},
+             "encoding": {"x": x, "y": y, "text": {"field": "label", "type": "nominal"}}},
+        ],
+    })  # fmt: skip
+    notes = ()
+    if len(sw.varying) > MAX_CONCAT:
+        notes = (f"{len(sw.varying) - MAX_CONCAT} more varied params are not drawn",)
+    return Chart("parallel", f"Parallel coordinates of the varied params of "
+                 f"{sw.parent.name or sw.parent.run_id[:8]} and {metric}", spec, notes,
+                 static=False)  # fmt: skip
+
+
+def _positions(raw: Mapping[str, Any], numeric: bool
+               ) -> tuple[dict[str, float], list[tuple[float, str]]]:  # fmt: skip
+    """Each run's place on one axis, in [0, 1], and the axis's labelled ticks (min and max for
+    numbers; every value, up to 12, for words)."""
+    if numeric:
+        lo, hi = min(raw.values()), max(raw.values())
+        span = (hi - lo) or 1.0
+        pos = {rid: (v - lo) / span if hi != lo else 0.5 for rid, v in raw.items()}
+        ticks = [(0.0, f"{lo:.4g}"), (1.0, f"{hi:.4g}")] if hi != lo else [(0.5, f"{lo:.4g}")]
+        return pos, ticks
+    values = sorted({str(v) for v in raw.values()})
+    step = 1 / (len(values) - 1) if len(values) > 1 else 0.0
+    place = {v: (i * step if len(values) > 1 else 0.5) for i, v in enumerate(values)}
+    shown = values if len(values) <= 12 else [values[0], values[-1]]
+    return ({rid: place[str(v)] for rid, v in raw.items()},
+            [(place[v], v[:24]) for v in shown])  # fmt: skip
+
+
 # --- model page ----------------------------------------------------------------------------------
 
 
@@ -344,8 +637,9 @@ def versions_chart(rows: Sequence[tuple[int, float | None, str, Sequence[str]]],
     return Chart("versions", f"Chart of {metric} per model version", spec)
 
 
-def monitor_chart(result: MonitorResult) -> Chart | None:
-    """A monitor's evaluations over time, coloured by status, with its thresholds as rules."""
+def monitor_chart(result: MonitorResult, marks: Sequence[VersionMark] = ()) -> Chart | None:
+    """A monitor's evaluations over time, coloured by status, with its thresholds as named
+    lines and each version change (`marks`) as a labelled vertical rule."""
     evals = [e for e in result.evaluations if is_finite(e.value)]
     skipped = len(result.evaluations) - len(evals)
     if not evals:
@@ -357,8 +651,11 @@ def monitor_chart(result: MonitorResult) -> Chart | None:
          "version": f"v{e.version}" if e.version is not None else "—"}
         for e in evals
     ]  # fmt: skip
-    rules = [{"y": _num(v), "label": label, "level": level}
+    rules = [{"y": _num(v), "label": threshold_text(label, v, level), "level": level}
              for label, v, level in result.thresholds if is_finite(v)]  # fmt: skip
+    rules.sort(key=lambda r: (r["y"], r["label"]))
+    for i, rule in enumerate(rules):  # neighbours named at opposite ends: labels never collide
+        rule["side"] = "right" if i % 2 == 0 else "left"
     domain = ["ok", "warn", "fail"]
     layers: list[dict[str, Any]] = [
         {
@@ -386,20 +683,51 @@ def monitor_chart(result: MonitorResult) -> Chart | None:
         },
     ]  # fmt: skip
     if rules:
+        # Each threshold a line of its level's colour and dash, named at one end, neighbours at
+        # opposite ends, so two close thresholds keep readable labels.
+        level_scale = {"domain": ["warn", "fail"],
+                       "range": [STATUS_COLORS["warn"], STATUS_COLORS["fail"]]}  # fmt: skip
+        color = {"field": "level", "type": "nominal", "legend": None, "scale": level_scale}
+        tooltip = [
+            {"field": "label", "type": "nominal", "title": "threshold"},
+            {"field": "y", "type": "quantitative", "title": metric, "format": ".6~g"},
+        ]
         layers.append({
             "data": {"values": rules},
-            "mark": {"type": "rule", "strokeDash": [4, 3], "strokeWidth": 1.5},
+            "mark": {"type": "rule", "strokeWidth": 1.5},
             "encoding": {
                 "y": {"field": "y", "type": "quantitative"},
-                "color": {"field": "level", "type": "nominal", "legend": None,
-                          "scale": {"domain": ["warn", "fail"],
-                                    "range": [STATUS_COLORS["warn"], STATUS_COLORS["fail"]]}},
-                "tooltip": [
-                    {"field": "label", "type": "nominal", "title": "rule"},
-                    {"field": "y", "type": "quantitative", "title": "threshold",
-                     "format": ".6~g"},
-                ],
+                "color": color,
+                "strokeDash": {"field": "level", "type": "nominal", "legend": None,
+                               "scale": {"domain": ["warn", "fail"],
+                                         "range": [[2, 3], [7, 3]]}},
+                "tooltip": tooltip,
             },
+        })  # fmt: skip
+        for x, align in ((600, "right"), (0, "left")):
+            layers.append({
+                "data": {"values": [r for r in rules if r["side"] == align]},
+                "mark": {"type": "text", "align": align, "baseline": "bottom", "dy": -2,
+                         "dx": -3 if align == "right" else 3, "fontSize": 10},
+                "encoding": {"x": {"value": x}, "y": {"field": "y", "type": "quantitative"},
+                             "text": {"field": "label", "type": "nominal"},
+                             "color": color, "tooltip": tooltip},
+            })  # fmt: skip
+    if marks:
+        moves = [{"x": m.time, "label": m.label, "time": _utc(m.time)} for m in marks]
+        move_tip = [{"field": "label", "type": "nominal", "title": "version change"},
+                    {"field": "time", "type": "nominal", "title": "time"}]  # fmt: skip
+        layers.append({
+            "data": {"values": moves},
+            "mark": {"type": "rule", "color": "#5e35b1", "strokeWidth": 1.5},
+            "encoding": {"x": _time_axis("evaluated (UTC)"), "tooltip": move_tip},
+        })  # fmt: skip
+        layers.append({
+            "data": {"values": moves},
+            "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 3, "dy": 2,
+                     "fontSize": 10, "color": "#5e35b1"},
+            "encoding": {"x": _time_axis("evaluated (UTC)"), "y": {"value": 0},
+                         "text": {"field": "label", "type": "nominal"}, "tooltip": move_tip},
         })  # fmt: skip
     spec = _base({"width": 600, "height": 200, "layer": layers,
                   "resolve": {"scale": {"color": "independent"}}})  # fmt: skip
@@ -454,6 +782,9 @@ class ChartSet:
     failures: list[str] = field(default_factory=list)
 
     def asset(self, chart: Chart) -> str:
+        if not chart.static:
+            self.svgs.setdefault(LIVE_ONLY, _fallback_svg("This chart needs JavaScript."))
+            return LIVE_ONLY
         text = script_json(chart.spec)
         key = hashlib.sha256(f"{_vl_convert_version()}\n{text}".encode()).hexdigest()[:20]
         path = f"{CHART_DIR}/{key}.svg"

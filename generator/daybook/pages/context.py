@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from daybook.analysis.columns import param_columns
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
 from daybook.core.config import DaybookConfig
+from daybook.core.numbers import decimals_for
 from daybook.core.snapshot import (
     Artifact,
     Experiment,
@@ -41,12 +44,15 @@ class ExperimentView:
     primary: Primary | None
     leaders: list[Run]
     rows: list[TableRow]  # all runs, each parent followed by its children
-    param_columns: list[str]
+    param_columns: list[str]  # params that vary across the runs (analysis/columns.py)
     metric_columns: list[str]
+    leader_params: list[str]  # params that vary across the leaders: the leaderboard's columns
+    decimals: dict[str, int | None]  # per metric, one precision for its every cell and delta
     status_counts: list[tuple[str, int]]
     users: list[str]
     first_start: int | None
     last_start: int | None
+    numeric_params: frozenset[str] = frozenset()  # shown columns whose values are all numbers
 
     @property
     def best(self) -> Run | None:
@@ -72,6 +78,7 @@ class ModelView:
     model: RegisteredModel
     versions: list[VersionView]  # newest first
     aliases: list[tuple[str, int]]
+    decimals: int | None = None  # one precision for the versions' values and their deltas
 
 
 @dataclass
@@ -132,6 +139,11 @@ class SiteModel:
     def version_count(self) -> int:
         return sum(len(m.versions) for m in self.models)
 
+    def decimals_of(self, experiment_id: str, metric: str) -> int | None:
+        """The decimals one metric is written with across its experiment (core.numbers)."""
+        exp = self.experiments_by_id.get(experiment_id)
+        return exp.decimals.get(metric) if exp else None
+
 
 def _newest_first(r: Run) -> tuple[int, str]:
     return (-(r.start_time or 0), r.run_id)
@@ -163,13 +175,29 @@ def _experiment_view(
             add(r, 0, seen)
     statuses = Counter(r.status for r in runs)
     starts = [r.start_time for r in runs if r.start_time is not None]
+    leaders = leaderboard(runs, primary, config.leaderboard_size)
+    settings = config.run_table
+    columns = param_columns(runs, settings.params, settings.param_keys)
+    # The leaderboard's own columns: what varies among its runs (with one run, the experiment's).
+    leaders_columns = columns
+    if len(leaders) > 1:
+        leaders_columns = param_columns(leaders, settings.params, settings.param_keys)
+    values: dict[str, list[float]] = {}
+    for r in runs:
+        for key, m in r.metrics.items():
+            values.setdefault(key, []).append(m.value)
     return ExperimentView(
         experiment=exp,
         runs=runs,
         primary=primary,
-        leaders=leaderboard(runs, primary, config.leaderboard_size),
+        leaders=leaders,
         rows=rows,
-        param_columns=key_columns(runs, config.run_table.params, params=True),
+        param_columns=columns,
+        leader_params=leaders_columns,
+        decimals={k: decimals_for(vs) for k, vs in sorted(values.items())},
+        numeric_params=frozenset(
+            k for k in {*columns, *leaders_columns} if _all_numbers(r.params.get(k) for r in runs)
+        ),
         metric_columns=key_columns(
             runs, config.run_table.metrics, params=False, first=primary.metric if primary else None
         ),
@@ -181,6 +209,20 @@ def _experiment_view(
         first_start=min(starts) if starts else None,
         last_start=max(starts) if starts else None,
     )
+
+
+def _all_numbers(values: Iterable[str | None]) -> bool:
+    """True when every value present reads as a number: the column is right-aligned."""
+    seen = False
+    for v in values:
+        if v is None or v == "":
+            continue
+        try:
+            float(v)
+        except ValueError:
+            return False
+        seen = True
+    return seen
 
 
 def _model_view(
@@ -199,7 +241,8 @@ def _model_view(
             previous = value
         views.append(VersionView(v, model.aliases_of(v.version), run, primary, value, delta))
     views.reverse()
-    return ModelView(model, views, sorted(model.aliases.items()))
+    decimals = decimals_for(v.value for v in views)
+    return ModelView(model, views, sorted(model.aliases.items()), decimals)
 
 
 @dataclass
@@ -276,15 +319,47 @@ def home(site: SiteModel) -> dict[str, Any]:
 
 
 @dataclass
+class MentionAnchor:
+    """One place in a note that mentions the page's subject."""
+
+    about: str  # what was mentioned: a run's label, "v3", "@champion → v3" ("" for the page itself)
+    context: str  # the sentence around the mention, plain text
+    target: str  # the note's page with the mention's anchor (`link.to(a.target, …)`)
+    line: int  # in the note's file
+
+
+@dataclass
 class MentionView:
-    """A note that mentions the page's subject, for the "Mentioned in" section (newest first)."""
+    """A note that mentions the page's subject, for the "Mentioned in" section (newest first):
+    one per note, however often it mentions the subject, with every mention in `anchors`."""
 
     date: str  # YYYY-MM-DD
     page: str  # the note's page under docs/ (link with `link.to(m.page, m.title)`)
     title: str
     authors: list[str]  # display names
-    context: str  # the sentence around the mention, plain text
-    about: str  # what was mentioned: a run's label, "v3", "@champion → v3" ("" for the page itself)
+    anchors: list[MentionAnchor]  # in the note's order
+
+    @property
+    def context(self) -> str:
+        """The first mention's sentence (for templates that show one)."""
+        return self.anchors[0].context if self.anchors else ""
+
+    @property
+    def sentences(self) -> list[tuple[list[MentionAnchor], str]]:
+        """The anchors grouped by the sentence around them, in order: a sentence that names
+        two runs is shown once, after both."""
+        out: list[tuple[list[MentionAnchor], str]] = []
+        for a in self.anchors:
+            if out and out[-1][1] == a.context:
+                out[-1][0].append(a)
+            else:
+                out.append(([a], a.context))
+        return out
+
+    @property
+    def abouts(self) -> list[str]:
+        """What the note mentions, each once, in order ("" items left out)."""
+        return list(dict.fromkeys(a.about for a in self.anchors if a.about))
 
 
 @dataclass

@@ -48,7 +48,11 @@ def render_journal(renderer: Renderer, view: JournalView) -> dict[str, str]:
 def render_note(renderer: Renderer, view: JournalView, note: Note) -> str:
     resolved = view.refs.by_note.get(note.source, [])
     body = render_body(
-        note.body, resolved, href_from(renderer.paths, note.page), view.secrets.get(note.source, ())
+        note.body,
+        resolved,
+        href_from(renderer.paths, note.page),
+        view.secrets.get(note.source, ()),
+        anchors=True,
     )
     where = view.layout.site_path(note.source)
     problems = [p for p in view.problems if p.path == where]

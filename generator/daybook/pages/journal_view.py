@@ -17,8 +17,8 @@ from daybook.analysis.journal import Item, JournalItems, as_of, journal_items, j
 from daybook.analysis.references import JournalRefs, Mention, Resolved, Target
 from daybook.core.site import JournalLayout
 from daybook.core.snapshot import TYPE_LABELS, Journal, Note, Problem, Snapshot
-from daybook.pages.context import MentionView, NoteView
-from daybook.pages.note_body import render_body
+from daybook.pages.context import MentionAnchor, MentionView, NoteView
+from daybook.pages.note_body import mention_anchor, render_body
 from daybook.pages.paths import SitePaths, relative
 from daybook.safety.escape import md_text
 from daybook.safety.sanitize import markdown_inline
@@ -91,29 +91,34 @@ class JournalView:
     # --- backlinks -------------------------------------------------------------------------------
 
     def _views(self, mentions: list[Mention], about: bool) -> list[MentionView]:
-        out: list[MentionView] = []
-        seen: set[tuple[str, str]] = set()
+        """One view per note (in the order of `mentions`: newest note first), holding each of
+        its mentions once: a note that names a run four times is one row, not four."""
+        out: dict[str, MentionView] = {}
+        seen: set[tuple[str, str, int]] = set()
         for m in mentions:
             what = (
                 m.target.about
                 if m.target.kind == "model"
                 else (m.target.label if about and m.target.kind == "run" else "")
             )
-            key = (m.note.source, what)
+            key = (m.note.source, what, m.line)
             if key in seen:
                 continue
             seen.add(key)
-            out.append(
-                MentionView(
+            view = out.get(m.note.source)
+            if view is None:
+                view = out[m.note.source] = MentionView(
                     date=m.note.date.isoformat() if m.note.date else "",
                     page=m.note.page,
                     title=m.note.title,
                     authors=self.author_names(m.note.authors),
-                    context=m.context,
-                    about=what,
+                    anchors=[],
                 )
-            )
-        return out
+            target = f"{m.note.page}#{mention_anchor(m.line)}"
+            view.anchors.append(MentionAnchor(what, m.context, target, m.line))
+        for view in out.values():
+            view.anchors.sort(key=lambda a: a.line)
+        return list(out.values())
 
     def mentions_for_run(self, run_id: str) -> list[MentionView]:
         return self._views(self.refs.mentions_of("run", run_id), about=False)
@@ -173,7 +178,7 @@ def _post_slugs(notes: Sequence[Note]) -> dict[str, str]:
 def href_from(paths: SitePaths, page: str):
     def href(target: Target) -> str | None:
         if target.kind == "run":
-            dest = paths.run(target.key)
+            dest = paths.run_page(target.key)  # notes' runs all get a page
         elif target.kind == "experiment":
             dest = paths.experiment(target.key) if target.key in paths.experiment_slugs else None
         else:

@@ -212,9 +212,10 @@ def model_page(
             )
         if vfiles is not None:
             found += [Problem(where, 0, p, "error", "model.files") for p in vfiles.problems]
-        notes = [m for m in mentions if _about_version(m.about) == v.version]
+        notes = [m for m in mentions if v.version in {_about_version(a) for a in m.abouts}]
         if journal and v.run_id:
-            notes += [m for m in journal.mentions_for_run(v.run_id) if m not in notes]
+            listed = {m.page for m in notes}  # a note once, whichever way it names the version
+            notes += [m for m in journal.mentions_for_run(v.run_id) if m.page not in listed]
         lineage.append(
             VersionLineage(
                 view=vv,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from daybook.pages.context import SiteModel
-from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, SitePaths, run_label
+from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, VIEWER, SitePaths, run_label
 from daybook.safety.escape import title_text
 
 MAX_PER_LEVEL = 50
@@ -24,9 +24,12 @@ def _entry(indent: int, label: object, path: str) -> str:
     return f"{'    ' * indent}- [{_label(label)}]({path})"
 
 
-def _chunked(indent: int, entries: Sequence[tuple[str, str]], noun: str) -> list[str]:
-    """Entries as-is when they fit one level, else grouped in sections of MAX_PER_LEVEL."""
-    if len(entries) <= MAX_PER_LEVEL:
+def _chunked(
+    indent: int, entries: Sequence[tuple[str, str]], noun: str, room: int = MAX_PER_LEVEL
+) -> list[str]:
+    """Entries as-is when they fit the `room` left on their level, else grouped in sections of
+    MAX_PER_LEVEL."""
+    if len(entries) <= room:
         return [_entry(indent, label, path) for label, path in entries]
     lines = []
     for start in range(0, len(entries), MAX_PER_LEVEL):
@@ -42,9 +45,11 @@ def build_nav(
     handwritten: Sequence[str],
     journal: Sequence[tuple[str, str]] = (),
     monitors: str | None = None,  # the monitors page, when daybook.yml has monitors
+    sweeps: Sequence[tuple[str, str, str]] = (),  # (experiment id, label, compare page)
 ) -> str:
     """`journal`: (label, page) of the journal's index and then its pages; the blog plugin adds
-    its archive and categories beside them."""
+    its archive and categories beside them. Every generated page is in the nav (compare pages
+    in a "Sweeps" section of their experiment), so MkDocs reports no page as left out."""
     lines = [_entry(0, "Home", HOME)]
     if monitors:
         lines.append(_entry(0, "Monitors", monitors))
@@ -54,6 +59,9 @@ def build_nav(
     lines.append(_entry(0, "Experiments", EXPERIMENTS))
     exp_entries: list[tuple[str, str]] = []
     exp_children: dict[str, list[str]] = {}
+    by_exp: dict[str, list[tuple[str, str]]] = {}
+    for exp_id, label, page in sweeps:
+        by_exp.setdefault(exp_id, []).append((label, page))
     for e in site.experiments:
         eid = e.experiment.experiment_id
         path = paths.experiment(eid)
@@ -61,7 +69,12 @@ def build_nav(
         runs = [
             (run_label(r), paths.run_pages[r.run_id]) for r in e.runs if r.run_id in paths.run_pages
         ]
-        exp_children[path] = _chunked(2, runs, "Runs") if runs else []
+        compares = sorted(by_exp.get(eid, []))
+        room = MAX_PER_LEVEL - (1 if compares else 0)  # the Sweeps section shares the level
+        exp_children[path] = _chunked(2, runs, "Runs", room) if runs else []
+        if compares:
+            exp_children[path].append(f"{'    ' * 2}- Sweeps")
+            exp_children[path].extend(_chunked(3, compares, "Sweeps"))
     if len(exp_entries) <= MAX_PER_LEVEL:
         for label, path in exp_entries:
             lines.append(_entry(1, label, path))
@@ -73,6 +86,7 @@ def build_nav(
             for label, path in chunk:
                 lines.append(_entry(2, label, path))
                 lines.extend("    " + line for line in exp_children[path])
+    lines.append(_entry(0, "Runs", VIEWER))  # the run viewer: every run, at runs/#<run id>
     lines.append(_entry(0, "Models", MODELS))
     models = [m.model.name for m in site.models]
     grouped = len(models) > MAX_PER_LEVEL

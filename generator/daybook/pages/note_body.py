@@ -41,10 +41,13 @@ def render_body(
     href: Href,
     secrets: Sequence[Secret] = (),
     excerpt: bool = True,
+    anchors: bool = False,
 ) -> str:
     """The body for the site. `href(target)` gives a link target relative to the note's page
     (None when the target has no page). An excerpt separator is added before the second `##`
-    section when the note has none, so long notes do not fill the journal's index.
+    section when the note has none, so long notes do not fill the journal's index. With
+    `anchors`, the first reference of each line gets an anchor (`mention_anchor`) that the
+    "Mentioned in" sections of the pages it names link to.
     """
     events: list[_Event] = [
         _Event(r.ref.start, r.ref.end, "ref", i) for i, r in enumerate(resolved)
@@ -56,12 +59,17 @@ def render_body(
             events.append(_Event(cut, cut, "excerpt"))
     events.sort(key=lambda e: (e.start, e.end))
     out: list[str] = []
+    anchored: set[int] = set()
     at = 0  # everything before it is written (a link's label may hold a code span)
     for e in events:
         if e.start < at:
             continue
         out.append(body[at : e.start])
         if e.kind == "ref":
+            line = resolved[e.index].ref.line
+            if anchors and line not in anchored:
+                anchored.add(line)  # an empty span: attr_list would give `{#id}` to a heading
+                out.append(f'<span id="{mention_anchor(line)}"></span>')
             out.append(_reference(resolved[e.index], href))
         elif e.kind == "secret":
             out.append(MASK)
@@ -70,6 +78,11 @@ def render_body(
         at = max(at, e.end)
     out.append(body[at:])
     return "".join(out)
+
+
+def mention_anchor(line: int) -> str:
+    """The id of a note's first reference on `line` (of the note's file)."""
+    return f"ref-L{line}"
 
 
 def _reference(res: Resolved, href: Href) -> str:

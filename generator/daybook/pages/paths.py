@@ -2,11 +2,19 @@
 
 All paths come from `daybook.safety.slug`; links are relative `.md` paths so MkDocs checks every
 one of them (a broken link fails `mkdocs build --strict`).
+
+Every run has a link. Only some runs get a page of their own (see analysis/policy.py); the others
+are shown by the run viewer, one page (`runs/index.md`) that renders any run from JSON beside it,
+addressed by a fragment (`runs/#<run id>`): a URL that works on any static host and never rots
+when a run leaves the top N. MkDocs checks fragments of Markdown links against the anchors of the
+target page (and logs one line per miss), so links to the viewer are written as HTML with the
+URL the browser resolves (see `page_url`), not as Markdown links.
 """
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -19,6 +27,8 @@ from daybook.safety.slug import page_path, slugify, unique_slugs
 HOME = "index.md"
 EXPERIMENTS = "experiments/index.md"
 MODELS = "models/index.md"
+VIEWER = "runs/index.md"  # the run viewer: any run, at runs/#<run id>
+_FRAGMENT_OK = re.compile(r"^[A-Za-z0-9_-]+$")  # MLflow run ids are 32 hex digits
 
 
 @dataclass(frozen=True)
@@ -26,9 +36,12 @@ class SitePaths:
     experiment_slugs: dict[str, str]  # experiment id -> slug
     model_slugs: dict[str, str]  # model name -> slug
     run_pages: dict[str, str]  # run id -> page path (only runs that get a page)
+    directory_urls: bool = True  # mkdocs.yml's use_directory_urls: where `x.md` is served
 
     @classmethod
-    def build(cls, snapshot: Snapshot, page_runs: Iterable[str]) -> SitePaths:
+    def build(
+        cls, snapshot: Snapshot, page_runs: Iterable[str], directory_urls: bool = True
+    ) -> SitePaths:
         by_name = unique_slugs(e.name for e in snapshot.experiments)
         exp_slugs = {e.experiment_id: by_name[e.name] for e in snapshot.experiments}
         model_slugs = unique_slugs(m.name for m in snapshot.models)
@@ -46,7 +59,7 @@ class SitePaths:
                 path = page_path("experiments", exp, "runs", f"{name}-{rid}")
             used.add(path)
             run_pages[run.run_id] = path
-        return cls(exp_slugs, model_slugs, run_pages)
+        return cls(exp_slugs, model_slugs, run_pages, directory_urls)
 
     def experiment(self, experiment_id: str) -> str:
         return page_path("experiments", self.experiment_slugs[experiment_id], "index")
@@ -58,8 +71,56 @@ class SitePaths:
         """The merged model card, beside the model's page."""
         return page_path("models", self.model_slugs[name], "card")
 
-    def run(self, run_id: str) -> str | None:
+    def run_page(self, run_id: str) -> str | None:
+        """The run's own page, when it has one (it may lose it in a later build)."""
         return self.run_pages.get(run_id)
+
+    def run(self, run_id: str) -> str | None:
+        """Where a link to the run goes: its own page, else the viewer with the run's id as the
+        fragment (`runs/index.md#<id>`). None only for an id no URL can carry."""
+        page = self.run_pages.get(run_id)
+        if page is not None:
+            return page
+        return viewer_target(run_id)
+
+    def url(self, from_page: str, target: str) -> str:
+        """A link target (a page path, maybe with `#fragment`) as the URL the browser resolves
+        from `from_page`, for HTML and JSON that MkDocs does not rewrite."""
+        return relative_url(from_page, target, self.directory_urls)
+
+    def site_url(self, target: str) -> str:
+        """A link target as a URL from the site's root (what `daybook link` prints)."""
+        path, _, fragment = target.partition("#")
+        url = page_url(path, self.directory_urls) if path.endswith(".md") else path
+        return url + (f"#{fragment}" if fragment else "")
+
+
+def viewer_target(run_id: str) -> str | None:
+    """The viewer's address of a run; None for an id that is not safe in a URL fragment."""
+    return f"{VIEWER}#{run_id}" if _FRAGMENT_OK.match(run_id) else None
+
+
+def page_url(path: str, directory_urls: bool) -> str:
+    """The URL (relative to the site root) MkDocs gives a Markdown page: `x.md` is served at
+    `x/` with use_directory_urls, else at `x.html`; `a/index.md` at `a/` or `a/index.html`."""
+    stem = path.removesuffix(".md")
+    if stem == "index" or stem.endswith("/index"):
+        folder = stem.removesuffix("index")
+        return folder if directory_urls else folder + "index.html"
+    return stem + "/" if directory_urls else stem + ".html"
+
+
+def relative_url(from_page: str, target: str, directory_urls: bool) -> str:
+    """The URL of `target` (a page path ending in .md, maybe with a `#fragment`, or any other
+    file) relative to the URL of `from_page`, as the browser resolves it."""
+    path, _, fragment = target.partition("#")
+    base = page_url(from_page, directory_urls)
+    base_dir = base if base.endswith("/") or not base else posixpath.dirname(base)
+    to = page_url(path, directory_urls) if path.endswith(".md") else path
+    rel = posixpath.relpath(to or ".", base_dir or ".")
+    if to.endswith("/") or not to:
+        rel = rel.rstrip("/") + "/"
+    return rel + (f"#{fragment}" if fragment else "")
 
 
 def relative(from_page: str, to_page: str) -> str:
@@ -68,8 +129,9 @@ def relative(from_page: str, to_page: str) -> str:
 
 
 class Linker:
-    """Links as seen from one page: `link.run(r)` is a link when the run has a page, its escaped
-    name otherwise. Templates get one as `link`."""
+    """Links as seen from one page: `link.run(r)` links the run's page when it has one, the run
+    viewer otherwise (its escaped name only for a run the snapshot does not hold). Templates get
+    one as `link`."""
 
     def __init__(self, paths: SitePaths, page: str, runs: dict[str, Run]) -> None:
         self.paths = paths
@@ -84,8 +146,13 @@ class Linker:
         if r is None:
             return md_text(label if label is not None else str(run)[:8])
         text = label if label is not None else run_label(r)
-        path = self.paths.run(r.run_id)
-        return self.to(path, text) if path else md_text(text)
+        page = self.paths.run_page(r.run_id)
+        if page is not None:
+            return self.to(page, text)
+        target = viewer_target(r.run_id)
+        if target is None:
+            return md_text(text)
+        return html_link(text, self.paths.url(self.page, target))
 
     def experiment(self, exp: Experiment | str, label: object | None = None) -> Markup:
         eid = exp if isinstance(exp, str) else exp.experiment_id
@@ -105,6 +172,17 @@ class Linker:
         if name not in self.paths.model_slugs:
             return md_text(label)
         return md_link(label, relative(self.page, self.paths.model(name)) + f"#v{int(version)}")
+
+
+def html_link(label: object, href: str) -> Markup:
+    """A link MkDocs must not check (the viewer's fragments are no anchors of its page), as
+    inline HTML inside Markdown; `href` is built from slugs and a checked run id."""
+    if not _HTML_HREF_OK.match(href):
+        raise ValueError(f"unsafe link target: {href!r}")
+    return Markup(f'<a href="{href}">{md_text(label)}</a>')
+
+
+_HTML_HREF_OK = re.compile(r"^[A-Za-z0-9._~/-]*(?:#[A-Za-z0-9_-]+)?$")
 
 
 def run_label(run: Run) -> str:

@@ -18,19 +18,24 @@ from markupsafe import Markup
 
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
-from daybook.core.numbers import format_number
+from daybook.core.numbers import format_delta, format_number, plural
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
+from daybook.pages.artifacts import run_previews
 from daybook.pages.charts import ChartEmbedder
 from daybook.pages.journal_view import JournalView, open_action_items
+from daybook.pages.mlflow_ui import MlflowUi
 from daybook.pages.models import ModelPages
-from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, Linker, SitePaths
+from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, VIEWER, Linker, SitePaths
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
+from daybook.pages.run_viewer import shards, viewer_page
 from daybook.pages.runs_table import run_table, runs_json
+from daybook.pages.words import attr, column_head, one_line, run_status, status_word
 from daybook.safety import escape
 from daybook.safety.sanitize import markdown_block
 
 if TYPE_CHECKING:
+    from daybook.core.artifacts import ArtifactPreviews
     from daybook.core.site import ReferencePoint
     from daybook.pages.charts import ChartSet
     from daybook.pages.journal_view import JournalView
@@ -87,7 +92,12 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
             "when": when,
             "day": day,
             "duration": duration,
-            "num": format_number,
+            "num": format_number,  # {{ v | num(exp.decimals[k]) }}: the column's decimals
+            "signed": format_delta,
+            "plural": plural,  # {{ n | plural("run") }} → "1 run", "2 runs"
+            "status_word": status_word,
+            "head": column_head,  # a dense table's column header, may wrap after _ . - /
+            "attr": attr,  # untrusted text for an HTML attribute in a Markdown table
             "cell": escape.md_cell,
             "code": escape.md_code,
             "markdown": markdown_block,
@@ -98,6 +108,8 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     env.globals["Markup"] = Markup
     env.globals["status"] = status_badge
     env.globals["delta"] = delta_badge
+    env.globals["run_status"] = run_status  # a run's state as a badge, one spelling everywhere
+    env.globals["one_line"] = one_line  # a name cut to one line, the whole name on hover
     return env
 
 
@@ -116,13 +128,17 @@ class Renderer:
         reference: ReferencePoint | None = None,  # the morning review's "since" (None: no review)
         charts: ChartSet | None = None,  # renders each chart's static SVG (None: no charts)
         config_where: Callable[[tuple[Any, ...]], str] | None = None,  # daybook.yml:LINE of a key
+        previews: ArtifactPreviews | None = None,  # artifact files read for run pages
     ) -> None:
         self.config = config
+        self.previews = previews
+        self.files: dict[str, bytes] = {}  # binary files beside the pages (artifact images)
+        self.mlflow_ui = MlflowUi(config.mlflow_ui_url)
         self.journal = journal
         self.records = records or ModelRecords()
         self.snapshot = snapshot
         self.directory_urls = directory_urls
-        self.paths = SitePaths.build(snapshot, page_runs)
+        self.paths = SitePaths.build(snapshot, page_runs, directory_urls)
         self.env = make_environment(site_templates)
         self.runs = {r.run_id: r for r in snapshot.runs}
         self.model = ctx.SiteModel.build(config, snapshot, self.paths)
@@ -143,6 +159,7 @@ class Renderer:
                 site=self.model,
                 config=self.config,
                 chart=chart,
+                mlflow_ui=self.mlflow_ui,
                 **context,
             )
         except jinja2.TemplateError as exc:
@@ -194,11 +211,16 @@ class Renderer:
         for run_id, path in sorted(self.paths.run_pages.items()):
             view = ctx.run_view(m, self.snapshot, self.runs[run_id])
             mentions = j.mentions_for_run(run_id) if j else []
+            shown = run_previews(self.previews, run_id, path)
+            self.files.update(shown.files)
             pages[path] = self._render(
-                ["run.md.j2"], path, {"run": view, "mentions": mentions, **self.extras.run(view)}
+                ["run.md.j2"],
+                path,
+                {"run": view, "mentions": mentions, "previews": shown, **self.extras.run(view)},
             )
         if progress:
             progress(f"rendered {len(self.paths.run_pages)} run pages")
+        pages.update(self._run_viewer())  # every run, with or without a page, at runs/#<id>
         for sv in self.extras.sweeps.values():
             pages[sv.path] = self._render(["compare.md.j2"], sv.path, self.extras.compare_page(sv))
         mps = self.model_pages
@@ -217,6 +239,14 @@ class Renderer:
                 [f"card-{slug}.md.j2", "card.md.j2"], mp.card_page, {"mp": mp, "card": mp.card}
             )
         return pages
+
+    def _run_viewer(self) -> dict[str, str]:
+        """The run viewer page and the shards it reads (pages/run_viewer.py)."""
+        decimals = {eid: ev.decimals for eid, ev in self.model.experiments_by_id.items()}
+        data = shards(self.snapshot, self.paths, when, duration, decimals)
+        viewer = viewer_page(self.paths, data, len(self.snapshot.runs))
+        page = self._render(["run_viewer.md.j2"], VIEWER, {"viewer": viewer})
+        return {VIEWER: page, **data}
 
 
 def _exp_mentions(journal: JournalView | None, exp: ctx.ExperimentView) -> list[ctx.MentionView]:

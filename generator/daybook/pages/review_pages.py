@@ -8,26 +8,43 @@ page and one compare page per sweep. Templates only lay these out (docs/guide/te
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
 from markupsafe import Markup
 
-from daybook.analysis.compare import Comparison, Delta, Sweep, compare, is_sweep, references, sweep
-from daybook.analysis.monitors import MonitorReport, MonitorResult, evaluate_monitors
+from daybook.analysis.compare import (
+    Comparison,
+    Delta,
+    Reference,
+    Sweep,
+    compare,
+    is_sweep,
+    references,
+    sweep,
+)
+from daybook.analysis.monitors import (
+    MonitorReport,
+    MonitorResult,
+    evaluate_monitors,
+    version_marks,
+)
 from daybook.analysis.review import Review, build_review
 from daybook.core.config import DaybookConfig
-from daybook.core.numbers import format_number
+from daybook.core.numbers import format_delta
 from daybook.core.site import ReferencePoint
-from daybook.core.snapshot import AliasEvent, RegisteredModel, Run, Snapshot
+from daybook.core.snapshot import AliasEvent, MetricHistory, RegisteredModel, Run, Snapshot
 from daybook.pages.charts import (
     Chart,
+    Overlay,
     best_so_far_chart,
     history_chart,
     monitor_chart,
+    parallel_chart,
     sweep_chart,
+    sweep_curves_chart,
     versions_chart,
 )
 from daybook.pages.context import ExperimentView, ModelView, RunView, SiteModel
@@ -48,23 +65,26 @@ def status_badge(status: str) -> Markup:
                   f"{_STATUS_TEXT[status]}</span>")  # fmt: skip
 
 
-def _signed(value: float) -> str:
-    text = format_number(abs(value))
-    return ("+" if value > 0 else "−" if value < 0 else "±") + text
-
-
-def delta_badge(delta: Delta | float | None, verdict: str | None = None) -> Markup:
+def delta_badge(
+    delta: Delta | float | None,
+    verdict: str | None = None,
+    decimals: int | None = None,
+    value: float | None = None,
+) -> Markup:
     """A difference with its direction-aware colour and arrow: `▲ +0.012 (+1.3%)` is better
-    whichever way the metric points (lower is better for a loss)."""
+    whichever way the metric points (lower is better for a loss). Written in the column's
+    `decimals` (core.numbers.format_delta): never more digits than the values beside it."""
     relative = None
     if isinstance(delta, Delta):
-        verdict, relative, delta = delta.verdict, delta.relative, delta.delta
+        verdict, relative, other, delta = delta.verdict, delta.relative, delta.other, delta.delta
+        if value is None and other is not None and delta is not None:
+            value = other + delta
     if delta is None or verdict not in _VERDICT_ARROW:
         return Markup("—")
     rel = f" ({'+' if relative > 0 else '−'}{abs(relative):.1%})" if relative else ""
     title = {"better": "better", "worse": "worse", "equal": "the same"}[verdict]
     return Markup(f'<span class="daybook-{verdict}" title="{title}">{_VERDICT_ARROW[verdict]} '
-                  f"{_signed(delta)}{rel}</span>")  # fmt: skip
+                  f"{format_delta(delta, decimals, value)}{rel}</span>")  # fmt: skip
 
 
 @dataclass
@@ -73,6 +93,8 @@ class SweepView:
     path: str  # the compare page
     experiment: ExperimentView
     chart: Chart | None
+    curves: Chart | None = None  # every child's primary metric by step (compare page only)
+    parallel: Chart | None = None  # parallel coordinates: varied params -> primary metric
 
 
 @dataclass
@@ -119,7 +141,8 @@ class Extras:
         )  # fmt: skip
         report = evaluate_monitors(config, snapshot)
         views = [
-            MonitorView(r, monitor_chart(r), locate(("monitors", r.index)),
+            MonitorView(r, monitor_chart(r, version_marks(r, alias_history)),
+                        locate(("monitors", r.index)),
                         [(locate(p.loc), p.key, p.message) for p in r.problems])
             for r in report.results
         ]  # fmt: skip
@@ -129,7 +152,9 @@ class Extras:
             parent = runs[parent_id]
             exp = site.experiments_by_id[parent.experiment_id]
             sw = sweep(parent, site.children[parent_id], exp.primary)
-            sweeps[parent_id] = SweepView(sw, path, exp, sweep_chart(sw))
+            sweeps[parent_id] = SweepView(sw, path, exp, sweep_chart(sw),
+                                          sweep_curves_chart(sw, snapshot.histories),
+                                          parallel_chart(sw))  # fmt: skip
         lines = [f"{locate(p.loc)}: {p.key}: {p.message}" for p in report.problems]
         return cls(config, snapshot, site, paths, reference, review, report, views, sweeps,
                    locate, lines)  # fmt: skip
@@ -160,15 +185,19 @@ class Extras:
     def run(self, view: RunView) -> dict[str, Any]:
         run = view.run
         histories = self.snapshot.histories.get(run.run_id, ())
-        chart = history_chart(histories, self.config.charts.max_points) if histories else None
         exp = view.experiment
         comparison: Comparison | None = None
+        refs: list[Reference] = []
         if exp is not None:
             refs = references(
                 run, exp.runs, exp.primary, self.registered, index=exp.by_id, best=exp.best
             )
             if refs:
                 comparison = compare(run, refs, exp.primary)
+        chart = None
+        if histories:
+            chart = history_chart(histories, self.config.charts.max_points,
+                                  _overlays(refs, self.snapshot.histories))  # fmt: skip
         return {
             "history_chart": chart,
             "comparison": comparison,
@@ -196,6 +225,23 @@ class Extras:
 
     def compare_page(self, sv: SweepView) -> dict[str, Any]:
         return {"sw": sv.sweep, "sweep_view": sv}
+
+
+def _overlays(refs: Sequence[Reference], histories: Mapping[str, Sequence[MetricHistory]]
+              ) -> list[Overlay]:  # fmt: skip
+    """The reference runs whose histories the snapshot holds (runs with a page of their own:
+    parents, the best and registered runs are, by the default run_pages policy), labelled
+    `name (roles)` so the legend says why each curve is there."""
+    out = []
+    names = Counter(ref.run.name for ref in refs)
+    for ref in refs:
+        if not histories.get(ref.run.run_id):
+            continue
+        name = ref.run.name or ref.run.run_id[:8]
+        if names[ref.run.name] > 1:
+            name += f" {ref.run.run_id[:8]}"
+        out.append(Overlay(f"{name} ({', '.join(ref.roles)})", histories[ref.run.run_id]))
+    return out
 
 
 def _sweep_paths(site: SiteModel, paths: SitePaths, runs: dict[str, Run]) -> dict[str, str]:

@@ -9,14 +9,17 @@ on the reader's first sort, filter or page turn.
 `runs.json` (format 1) is compact, deterministic JSON:
 
     {"format": 1, "total": N, "params": [key, …], "metrics": [key, …],
+     "decimals": [decimals or null, …],
      "rows": [[run_id, label, depth, href, status, start_s, duration_ms, user,
                param values…, metric values…], …]}
 
 Rows come in the page's own order (newest first, children under their parent; `depth` is the
-nesting). `href` is the URL of the run's page relative to the experiment page, or "" when the run
-has no page; `start_s` is epoch seconds; metric values are numbers rounded to 7 significant digits,
-null when missing, and "NaN" / "Infinity" / "-Infinity" when not finite. Values come from the
-snapshot, which is redacted at pull: nothing here is masked again.
+nesting). `href` is the URL of the run's page relative to the experiment page, or of the run
+viewer (`…/runs/#<run id>`) when the run has no page of its own; `start_s` is epoch seconds;
+metric values are numbers rounded to 7 significant digits, null when missing, and "NaN" /
+"Infinity" / "-Infinity" when not finite; `decimals` (one per metric) is how many decimals the
+page writes that metric with (core/numbers.py), null for the plain 4-significant-digit rule.
+Values come from the snapshot, which is redacted at pull: nothing here is masked again.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from markupsafe import Markup
 
 from daybook.core.config import DaybookConfig
 from daybook.pages.context import ExperimentView, TableRow
-from daybook.pages.paths import SitePaths, run_label
+from daybook.pages.paths import SitePaths, relative_url, run_label
 
 RUNS_JSON = "runs.json"
 SCRIPT = "assets/daybook/runs-table.js"  # shipped from daybook/pages/static by every generate
@@ -53,28 +56,6 @@ class RunTableView:
     data_path: str | None  # where runs.json goes in the site, when paged
     data_url: Markup  # runs.json relative to the page
     script_url: Markup  # the table script relative to the page
-
-
-def page_url(path: str, directory_urls: bool) -> str:
-    """The URL (relative to the site root) MkDocs gives a Markdown page."""
-    stem = path.removesuffix(".md")
-    if stem == "index":
-        return ""
-    if stem.endswith("/index"):
-        return stem.removesuffix("index")
-    return stem + "/" if directory_urls else stem + ".html"
-
-
-def relative_url(from_page: str, to: str, directory_urls: bool) -> str:
-    """A URL to `to` (a page path ending in .md, or any other file) as the browser resolves it
-    from `from_page`'s URL: `use_directory_urls` moves `x.md` to `x/`, one level deeper."""
-    base = page_url(from_page, directory_urls)
-    base_dir = base if base.endswith("/") or not base else posixpath.dirname(base)
-    target = page_url(to, directory_urls) if to.endswith(".md") else to
-    rel = posixpath.relpath(target or ".", base_dir or ".")
-    if target.endswith("/") or not target:
-        rel = rel.rstrip("/") + "/"
-    return rel
 
 
 def run_table(
@@ -125,7 +106,7 @@ def runs_json(exp: ExperimentView, paths: SitePaths, page: str, directory_urls: 
                 r.run_id,
                 _cut(run_label(r), NAME_LIMIT),
                 row.depth,
-                relative_url(page, target, directory_urls) if target else "",
+                paths.url(page, target) if target else "",  # its page, or the run viewer
                 r.status,
                 r.start_time // 1000 if r.start_time is not None else None,
                 r.duration_ms,
@@ -139,6 +120,7 @@ def runs_json(exp: ExperimentView, paths: SitePaths, page: str, directory_urls: 
         "total": len(rows),
         "params": exp.param_columns,
         "metrics": exp.metric_columns,
+        "decimals": [exp.decimals.get(k) for k in exp.metric_columns],
         "rows": rows,
     }
     # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.

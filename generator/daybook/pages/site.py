@@ -13,8 +13,9 @@ from pathlib import Path
 
 from daybook.analysis.cards import card_secret_problems
 from daybook.analysis.journal import secret_problems
-from daybook.analysis.policy import page_run_ids
+from daybook.analysis.policy import page_run_ids, shown_experiments
 from daybook.analysis.references import resolve_journal, resolve_run_ids
+from daybook.core.artifacts import ArtifactPreviews
 from daybook.core.config import config_line
 from daybook.core.site import Generated, JournalInput, JournalLayout, ReferencePoint, Site
 from daybook.core.snapshot import ModelRecords, Problem, Snapshot
@@ -22,6 +23,7 @@ from daybook.pages.charts import ChartSet, TextCache
 from daybook.pages.journal import render_journal
 from daybook.pages.journal_view import JournalView
 from daybook.pages.nav import build_nav
+from daybook.pages.paths import run_label
 from daybook.pages.render import Renderer
 from daybook.pages.review_pages import MONITORS
 from daybook.safety.paths import LocalPaths
@@ -79,13 +81,14 @@ def render(
     handwritten: Sequence[str] | None = (),
     replaced: Sequence[str] = (),
     cache: TextCache | None = None,
+    previews: ArtifactPreviews | None = None,
 ) -> Generated:
     """Every generated page (notes' built copies among them) and the problems found.
     `records`: the model cards and alias history; `reference`: where the morning review starts
     (None: no review); `handwritten`: the top-level docs/ entries people wrote, in nav order
     (None: the site has its own SUMMARY.md, so no nav is generated); `replaced`: files of docs/
     that generated pages stand in for (the hand-written cards); `cache`: where charts drawn by an
-    earlier build are kept."""
+    earlier build are kept; `previews`: the artifact files read for run pages."""
     # Secrets in files people wrote fail the build (`--strict`): found before they are masked.
     redact, redact_values = site.config.redact, site.config.redact_values
     leaks = card_secret_problems(records.cards, redact, redact_values)
@@ -96,7 +99,11 @@ def render(
     if site.config.display_uri:
         snapshot = replace(snapshot, tracking_uri=site.config.display_uri)
     records = publish.value(records)
+    previews = publish.value(previews)  # text previews masked like every value; images as read
     journal = publish.value(journal) if journal is not None else None
+    shown = shown_experiments(site.config, snapshot.experiments, snapshot.runs)
+    if len(shown) != len(snapshot.experiments):
+        snapshot = replace(snapshot, experiments=shown)
     run_ids = [r.run_id for r in snapshot.runs]
     mentioned = resolve_run_ids(journal.run_keys, run_ids) if journal else set()
     since = reference.since_ms if reference else None
@@ -116,6 +123,7 @@ def render(
         reference=reference,
         charts=(charts := ChartSet(cache)),
         config_where=lambda loc: config_line(site.root, loc),
+        previews=previews,
     )
     pages = renderer.render_all(progress)
     pages.update(charts.files())
@@ -133,9 +141,16 @@ def render(
             [name for name in handwritten if name not in skip],
             journal=out.nav,
             monitors=MONITORS if renderer.extras.monitor_views else None,
+            sweeps=[
+                (sv.experiment.experiment.experiment_id, run_label(sv.sweep.parent), sv.path)
+                for sv in renderer.extras.sweeps.values()
+            ],
         )
     problems = [*out.problems, *renderer.model_pages.problems, *leaks]
-    return Generated(dict(sorted(pages.items())), problems, [*out.replaced, *replaced], reference)
+    files = dict(sorted(renderer.files.items()))
+    return Generated(
+        dict(sorted(pages.items())), problems, [*out.replaced, *replaced], reference, files
+    )
 
 
 def _journal_dirs(layout: JournalLayout) -> tuple[str, ...]:

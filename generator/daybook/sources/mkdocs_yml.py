@@ -176,3 +176,19 @@ def use_directory_urls(root: Path) -> bool:
             if key.value == "use_directory_urls" and isinstance(value, yaml.ScalarNode):
                 return str(value.value).strip().lower() not in ("false", "no", "off")
     return True
+
+
+def site_url(root: Path) -> str:
+    """mkdocs.yml's `site_url`, or "" when unset (or set through a tag such as `!ENV`, which
+    only MkDocs resolves): `daybook link` prints it in front of the site path."""
+    try:
+        node = yaml.compose((root / "mkdocs.yml").read_text(encoding="utf-8"), Loader=_Lenient)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return ""
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            if key.value == "site_url" and isinstance(value, yaml.ScalarNode):
+                if value.tag.startswith("!"):
+                    return ""
+                return str(value.value).strip()
+    return ""

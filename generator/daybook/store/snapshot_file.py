@@ -88,7 +88,7 @@ def config_fingerprint(config: DaybookConfig) -> str:
     masked), so the next pull is a full one. Page policy and layout are applied at render time
     and are not part of it."""
     data = {
-        "experiments": config.experiments.model_dump(mode="json"),
+        "experiments": config.experiments.model_dump(mode="json", exclude={"hide_empty"}),
         "redact": list(config.redact),
     }
     if config.redact_values:  # only when set: existing snapshots stay valid

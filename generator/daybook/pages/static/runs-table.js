@@ -16,7 +16,12 @@
   "use strict";
 
   var FIXED = 8; // id, label, depth, href, status, start (s), duration (ms), user
-  var SAFE_HREF = /^(?:\.\.\/|[A-Za-z0-9_~-])[A-Za-z0-9._~\/-]*$/;
+  var SHOWN = 5; // the columns before the params: Run, Status, Started, Duration, User
+  // One spelling of each run state, as pages/words.py writes it.
+  var STATUS = { FINISHED: "Finished", RUNNING: "Running", SCHEDULED: "Scheduled",
+    FAILED: "Failed", KILLED: "Killed" };
+  var STORE = "daybook.runs-columns."; // + experiment id: the columns a reader hid
+  var SAFE_HREF = /^(?:\.\.\/|[A-Za-z0-9_~-])[A-Za-z0-9._~\/-]*(?:#[A-Za-z0-9_-]+)?$/; // #: the run viewer
   var cache = (window.__daybookRunsCache = window.__daybookRunsCache || {});
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
 
@@ -59,12 +64,13 @@
     return trimZeros(v.toFixed(Math.max(0, p - 1 - exp)));
   }
 
-  function num(v) {
+  function num(v, decimals) { // decimals: the column's, from runs.json (core/numbers.py)
     if (v === null || v === undefined) return "\u2014";
     if (v === "NaN") return "NaN";
     if (v === "Infinity") return "\u221e";
     if (v === "-Infinity") return "\u2212\u221e";
     if (typeof v !== "number") return String(v);
+    if (typeof decimals === "number" && decimals >= 0 && decimals <= 20) return v.toFixed(decimals);
     if (v === 0) return "0";
     var a = Math.abs(v);
     if (a >= 1e6 || a < 1e-4) return general(v, 4);
@@ -81,6 +87,33 @@
 
   function count(n) {
     return n.toLocaleString("en-US");
+  }
+
+  function statusBadge(value) {
+    var text = String(value === null || value === undefined ? "" : value);
+    var word = STATUS[text.toUpperCase()] ||
+      (text.charAt(0).toUpperCase() + text.slice(1).toLowerCase()).replace(/_/g, " ");
+    var badge = el("span", "daybook-status daybook-status--" +
+      (word.toLowerCase().replace(/[^a-z0-9]/g, "-") || "unknown"), word || "\u2014");
+    var td = el("td");
+    td.appendChild(badge);
+    return td;
+  }
+
+  function readHidden(key) {
+    try {
+      var list = JSON.parse(window.localStorage.getItem(key) || "[]");
+      return Array.isArray(list) ? list.filter(function (k) { return typeof k === "string"; }) : [];
+    } catch (e) {
+      return []; // storage off or garbled: every column shows
+    }
+  }
+
+  function writeHidden(key, list) {
+    try {
+      if (list.length) window.localStorage.setItem(key, JSON.stringify(list));
+      else window.localStorage.removeItem(key);
+    } catch (e) { /* storage off: the choice lasts this page only */ }
   }
 
   function el(tag, className, text) {
@@ -108,7 +141,59 @@
     this.query = "";
     this.page = 0;
     this.order = null; // row indices after filter and sort
+    this.storeKey = STORE + (root.getAttribute("data-experiment") || location.pathname);
+    this.columns = this.columnKeys();
+    this.hidden = readHidden(this.storeKey);
   }
+
+  // Each column's key: "run:Status", "param:lr", "metric:acc". The picker is built from these, so
+  // a runs.json with more columns (#15) needs only more headers, not a new picker.
+  Table.prototype.columnKeys = function () {
+    var metrics = parseInt(this.root.getAttribute("data-metrics"), 10) || 0;
+    var n = this.headers.length;
+    return this.headers.map(function (th, i) {
+      var name = th.textContent.trim();
+      if (i < SHOWN) return "run:" + name;
+      return (i >= n - metrics ? "metric:" : "param:") + name;
+    });
+  };
+
+  Table.prototype.picker = function () {
+    var self = this;
+    var box = el("details", "daybook-columns");
+    var summary = el("summary", null, "Columns");
+    summary.title = "Show or hide columns (remembered for this experiment in this browser)";
+    box.appendChild(summary);
+    var list = el("div", "daybook-columns-list");
+    this.columns.forEach(function (key, col) {
+      var label = el("label");
+      var check = el("input");
+      check.type = "checkbox";
+      check.checked = self.hidden.indexOf(key) < 0;
+      check.disabled = col === 0; // the run itself always shows
+      check.setAttribute("data-column", key);
+      check.addEventListener("change", function () {
+        var rest = self.hidden.filter(function (k) { return k !== key; });
+        self.hidden = check.checked ? rest : rest.concat([key]);
+        writeHidden(self.storeKey, self.hidden);
+        self.applyColumns();
+      });
+      label.appendChild(check);
+      label.appendChild(document.createTextNode(" " + key.slice(key.indexOf(":") + 1)));
+      list.appendChild(label);
+    });
+    box.appendChild(list);
+    return box;
+  };
+
+  Table.prototype.applyColumns = function () {
+    var self = this;
+    var off = this.columns.map(function (key) { return self.hidden.indexOf(key) >= 0; });
+    Array.prototype.forEach.call(this.table.rows, function (tr) {
+      if (tr.cells.length !== off.length) return; // the "no run matches" row
+      for (var i = 0; i < off.length; i++) tr.cells[i].hidden = off[i];
+    });
+  };
 
   Table.prototype.setup = function () {
     var self = this;
@@ -141,6 +226,7 @@
     controls.appendChild(this.input);
     controls.appendChild(pager);
     controls.appendChild(this.status);
+    controls.appendChild(this.picker());
     controls.appendChild(download);
 
     var timer = null;
@@ -163,6 +249,7 @@
     var anchor = this.table;
     while (anchor.parentNode && anchor.parentNode !== this.root) anchor = anchor.parentNode;
     this.root.insertBefore(controls, anchor);
+    this.applyColumns();
     this.update();
   };
 
@@ -345,11 +432,12 @@
       if (href) label.setAttribute("href", href);
       label.title = String(row[0]);
       name.appendChild(label);
-      var cells = [name, el("td", null, String(row[4])), el("td", null, when(row[5])),
+      var cells = [name, statusBadge(row[4]), el("td", null, when(row[5])),
         el("td", null, duration(row[6])), el("td", null, String(row[7]))];
       for (var p = 0; p < params; p++) cells.push(el("td", null, String(row[FIXED + p])));
       for (var m = 0; m < doc.metrics.length; m++) {
-        cells.push(el("td", null, num(row[FIXED + params + m])));
+        var decimals = Array.isArray(doc.decimals) ? doc.decimals[m] : null;
+        cells.push(el("td", null, num(row[FIXED + params + m], decimals)));
       }
       cells.forEach(function (td, col) {
         if (align[col]) td.style.textAlign = align[col];
@@ -366,6 +454,7 @@
       body.appendChild(tr0);
     }
     this.tbody.replaceChildren(body);
+    this.applyColumns();
   };
 
   function setupAll() {

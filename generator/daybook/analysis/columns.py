@@ -1,0 +1,45 @@
+"""Which params earn a column in a leaderboard or a runs table: the ones that tell runs apart.
+
+A column whose every cell reads the same (`optimizer=adam` in every run, or a secret masked to
+`••••••` everywhere) costs width and says nothing, so it never gets one. Of the params that vary,
+the ones with more distinct values come first (a run missing the param counts as one more
+value), then the ones more runs have, then by name, so the choice is stable from build to build.
+A site can name its own (`run_table.param_keys` in daybook.yml): those come first, in its order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from daybook.core.snapshot import Run
+from daybook.safety.redact import MASK
+
+_MISSING = object()
+
+
+def varying_params(runs: Sequence[Run]) -> list[str]:
+    """Every param that varies across `runs` and is never masked whole, most varied first."""
+    values: dict[str, set[object]] = {}
+    counts: dict[str, int] = {}
+    masked: set[str] = set()
+    for r in runs:
+        for k, v in r.params.items():
+            values.setdefault(k, set()).add(v)
+            counts[k] = counts.get(k, 0) + 1
+            if v == MASK:
+                masked.add(k)
+    for k, n in counts.items():
+        if n < len(runs):  # absent from some runs: "absent" is a value of its own
+            values[k].add(_MISSING)
+    keys = [k for k, vs in values.items() if len(vs) > 1 and k not in masked]
+    return sorted(keys, key=lambda k: (-len(values[k]), -counts[k], k))
+
+
+def param_columns(runs: Sequence[Run], limit: int, chosen: Sequence[str] = ()) -> list[str]:
+    """At most `limit` param columns for `runs`: the site's `chosen` keys that some run has
+    (never a masked one), then the most varied of the rest."""
+    present = {k for r in runs for k in r.params}
+    masked = {k for r in runs for k, v in r.params.items() if v == MASK}
+    picked = [k for k in dict.fromkeys(chosen) if k in present and k not in masked]
+    rest = [k for k in varying_params(runs) if k not in picked]
+    return (picked + rest)[: max(limit, 0)]
