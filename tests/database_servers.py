@@ -92,11 +92,27 @@ def _run(cmd: list[str], what: str) -> None:
         raise RuntimeError(f"{what} failed ({result.returncode}): {result.stderr or result.stdout}")
 
 
+class _Server:
+    """What both servers' tests do with a DB-API connection (`connect` is each server's own)."""
+
+    def connect(self, database: Any) -> Any:
+        raise NotImplementedError
+
+    def execute(self, database: str | None, *statements: str) -> None:
+        conn = self.connect(database)
+        try:
+            with conn.cursor() as cur:
+                for sql in statements:
+                    cur.execute(sql)
+        finally:
+            conn.close()
+
+
 # --- PostgreSQL -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class Postgres:
+class Postgres(_Server):
     port: int
     socket_dir: Path
     user: str = "postgres"
@@ -131,15 +147,6 @@ class Postgres:
         )
         conn.autocommit = True
         return conn
-
-    def execute(self, database: str, *statements: str) -> None:
-        conn = self.connect(database)
-        try:
-            with conn.cursor() as cur:
-                for sql in statements:
-                    cur.execute(sql)
-        finally:
-            conn.close()
 
     def create_database(self, name: str, template: str | None = None) -> None:
         """A new database; with `template`, a copy of that one (whose idle sessions, such as
@@ -236,7 +243,7 @@ def postgres_server() -> Iterator[Postgres]:
 
 
 @dataclass(frozen=True)
-class MariaDB:
+class MariaDB(_Server):
     port: int
     socket: Path
     user: str = "daybook"
@@ -267,15 +274,6 @@ class MariaDB:
             database=database,
             autocommit=True,
         )
-
-    def execute(self, database: str | None, *statements: str) -> None:
-        conn = self.connect(database)
-        try:
-            with conn.cursor() as cur:
-                for sql in statements:
-                    cur.execute(sql)
-        finally:
-            conn.close()
 
     def create_database(self, name: str, template: str | None = None) -> None:
         """A new database; with `template`, a copy of that one's tables and rows (MariaDB has
