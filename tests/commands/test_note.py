@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import yaml
 
 from helpers import error_lines, fingerprint, parse_html, run_cli
 from journal_helpers import front, journal_site
@@ -81,22 +82,53 @@ def test_the_author_comes_from_git_user_name(tmp_path: Path, store) -> None:
     result = _note(site, store, "--date", DAY, env=env)
     assert result.stdout == f"created docs/notes/{DAY}-bob.md\n", result.stderr
 
+    # A person the journal does not know yet is added under the slug of their git name.
     gitconfig.write_text("[user]\n\tname = Zed Quinn\n", encoding="utf-8")
     result = _note(site, store, "--date", "2025-11-25", env=env)
-    assert result.returncode == 1
-    [line] = error_lines(result)
-    assert line.startswith("Error: git user 'Zed Quinn' matches no single author in docs/journal/")
-    assert "pass --author ID" in line
+    assert result.stdout == "created docs/notes/2025-11-25-zed-quinn.md\n", result.stderr
+    authors = yaml.safe_load((site / "docs/journal/.authors.yml").read_text(encoding="utf-8"))
+    assert authors["authors"]["zed-quinn"]["name"] == "Zed Quinn"
 
 
-def test_an_unknown_author_is_one_line(tmp_path: Path, store) -> None:
+def test_an_unknown_author_is_added_and_every_line_people_wrote_is_kept(
+    tmp_path: Path, store
+) -> None:
     site = journal_site(tmp_path / "site", {})
+    path = site / "docs/journal/.authors.yml"
+    before = path.read_text(encoding="utf-8")
+    result = _note(site, store, "--author", "zed")
+    assert result.returncode == 0, result.stderr
+    assert "added author 'zed'" in result.stderr or result.stderr == ""
+    after = path.read_text(encoding="utf-8")
+    assert after.startswith(before)  # appended, nothing rewritten
+    authors = yaml.safe_load(after)["authors"]
+    assert set(authors) == {"alice", "bob", "zed"}
+    assert authors["zed"]["avatar"].startswith("data:image/svg+xml,")
+    assert run_cli("build", "--strict", "-q", "-C", site, "--tracking-uri", store.uri,
+                   timeout=300).returncode == 0  # fmt: skip
+
+
+def test_an_authors_file_that_cannot_be_appended_to_is_left_alone(tmp_path: Path, store) -> None:
+    site = journal_site(tmp_path / "site", {})
+    path = site / "docs/journal/.authors.yml"
+    path.write_text(path.read_text(encoding="utf-8") + "extra: 1\n", encoding="utf-8")
+    before = path.read_bytes()
     result = _note(site, store, "--author", "zed")
     assert result.returncode == 1
     [line] = error_lines(result)
-    assert line == (
-        "Error: docs/journal/.authors.yml: no author 'zed' (known: alice, bob); add it there first"
-    )
+    assert "docs/journal/.authors.yml: cannot add 'zed'" in line and "by hand" in line
+    assert path.read_bytes() == before
+
+
+def test_a_new_site_welcomes_its_first_writer(tmp_path: Path) -> None:
+    site = tmp_path / "fresh"
+    assert run_cli("init", site).returncode == 0
+    result = run_cli("note", "-C", site, "--author", "newperson", "--date", DAY)
+    assert result.returncode == 0, result.stderr
+    assert (site / f"docs/notes/{DAY}-newperson.md").is_file()
+    assert "added author 'newperson'" in result.stderr
+    build = run_cli("build", "--strict", "-q", "-C", site, timeout=300)
+    assert build.returncode == 0, build.stderr
 
 
 def test_other_types_use_their_template(tmp_path: Path, store) -> None:

@@ -31,7 +31,12 @@ from daybook.safety.slug import slugify
 from daybook.sources.catalog import read_catalog, store_exists
 from daybook.sources.mkdocs_yml import read_layout
 from daybook.sources.notes import read_journal
-from daybook.store.site_files import ensure_journal_index
+from daybook.store.site_files import (
+    NEW_AUTHOR,
+    add_author,
+    ensure_journal_index,
+    initials_avatar,
+)
 
 if TYPE_CHECKING:
     from daybook.core.site import Site
@@ -100,17 +105,25 @@ def match_author(name: str, authors: dict[str, Author]) -> str | None:
     return None
 
 
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
 def resolve_author(
-    request: NoteRequest, journal: Journal, layout: JournalLayout, root: Path
+    request: NoteRequest,
+    journal: Journal,
+    layout: JournalLayout,
+    root: Path,
+    progress: Progress = _quiet,
 ) -> str | None:
     where = layout.site_path(layout.authors_file)
     authors = journal.authors
     if request.author is not None:
         if request.author not in authors:
-            known = ", ".join(sorted(authors)) or "none yet"
-            raise DaybookError(
-                f"{where}: no author {request.author!r} (known: {known}); add it there first"
-            )
+            _register(journal, layout, request.author, request.author, progress)
         return request.author
     if not authors:
         return None  # a site without authors: notes without them
@@ -122,12 +135,27 @@ def resolve_author(
         )
     found = match_author(name, authors)
     if found is None:
-        raise DaybookError(
-            f"git user {name!r} matches no single author in {where} (known: "
-            f"{', '.join(sorted(authors))}); pass --author ID, or add yourself there as "
-            f"`{slugify(name)}: {{name: {name}, description: …, avatar: …}}`"
-        )
+        if any(aid == slugify(name) for aid in authors):
+            raise DaybookError(
+                f"git user {name!r} matches no single author in {where} (known: "
+                f"{', '.join(sorted(authors))}); pass --author ID"
+            )
+        found = slugify(name)
+        _register(journal, layout, found, name, progress)
     return found
+
+
+def _register(
+    journal: Journal, layout: JournalLayout, author_id: str, name: str, progress: Progress
+) -> None:
+    """A first note of a person not yet in .authors.yml: add them (and say so) instead of
+    refusing, so the first note of a new site, or of a new team member, just works."""
+    path = add_author(layout, author_id, name)
+    journal.authors[author_id] = Author(author_id, name, NEW_AUTHOR, initials_avatar(name))
+    progress(
+        f"added author {author_id!r} ({name}) to {layout.site_path(layout.authors_file)}; "
+        f"edit {path.name} to give a description and an avatar"
+    )
 
 
 # --- where the note goes -------------------------------------------------------------------------
@@ -302,7 +330,7 @@ def create_note(
         raise DaybookError(f"--type {request.type!r}: use one of {', '.join(NOTE_TYPES)}")
     layout = journal_layout(site)
     journal = read_journal(layout)
-    author = resolve_author(request, journal, layout, site.root)
+    author = resolve_author(request, journal, layout, site.root, progress)
     path = note_path(layout, request, author)
     existing = existing_note(journal, layout, request, author) or (path if path.exists() else None)
     if existing is not None:

@@ -16,6 +16,7 @@ FILES = {
     "docs/about.md": "docs/about.md",
     "docs/writing-notes.md": "docs/writing-notes.md",
     "docs/journal/index.md": "docs/journal/index.md",
+    "docs/journal/authors.yml": "docs/journal/.authors.yml",
     "docs/notes/gitkeep": "docs/notes/.gitkeep",
     "templates/README.md": "templates/README.md",
 }
