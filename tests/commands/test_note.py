@@ -36,11 +36,16 @@ def test_print_writes_the_daily_note_with_a_digest_to_stdout(tmp_path: Path, sto
     finished = next(
         line for line in text.splitlines() if line.startswith("- experiments:/classifier")
     )
-    assert f"runs:/{r['parent']}" in finished and f"runs:/{r['running']}" not in finished
-    assert f"- runs:/{r['failed']} failed" in text
+    # Runs by name, one per line under their experiment, linked by a short unique id.
+    assert finished.endswith("runs finished:")
+    assert f"    - [sweep](runs:/{r['parent'][:8]})" in text
+    assert f"runs:/{r['running'][:8]}" not in text.split("**New best results**")[0]
+    assert f"- [crashed](runs:/{r['failed'][:8]}) failed" in text
     # No primary metric configured: guessed (val_r2, maximized), so reg2 (0.7) leads.
     assert re.search(
-        rf"- runs:/{r['reg2']} is the new best of experiments:/regression by `val_r2`", text
+        rf"- \[[^\]]+\]\(runs:/{r['reg2'][:8]}\) is the new best of experiments:/regression "
+        r"by `val_r2`",
+        text,
     )
     assert list((site / "docs" / "notes").glob("*.md")) == []  # --print writes nothing
 
@@ -70,7 +75,7 @@ def test_the_digest_starts_at_the_authors_previous_note(tmp_path: Path, store) -
     site = journal_site(tmp_path / "site", {"2025-11-20-bob.md": "Earlier.\n"})
     result = _note(site, store, "--author", "bob", "--date", "2025-11-25", "--print")
     assert "since your previous note (2025-11-20)" in result.stdout
-    assert f"runs:/{store.runs['reg0']}" in result.stdout
+    assert f"runs:/{store.runs['reg0'][:8]}" in result.stdout
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
@@ -161,11 +166,23 @@ def test_the_digest_links_once_the_site_is_built(tmp_path: Path, store) -> None:
     build = run_cli("build", "--strict", "-C", site, "--tracking-uri", store.uri)
     assert build.returncode == 0, build.stderr
     page = parse_html(site / "site" / "journal" / "2025" / "11" / "24" / "alice" / "index.html")
-    assert f"crashed ({store.runs['failed'][:8]}) failed" in page.text
+    assert "crashed failed" in page.text  # the link reads as the run's name
     links = page.links()
     assert any(f"runs/crashed-{store.runs['failed'][:8]}/" in h for h in links)  # given a page
     assert any(h.endswith("experiments/regression/") for h in links)
     # The note on disk still says runs:/…; only the site shows links.
     assert (
-        f"runs:/{store.runs['failed']}" in (site / "docs" / "notes" / f"{DAY}-alice.md").read_text()
+        f"[crashed](runs:/{store.runs['failed'][:8]})"
+        in (site / "docs" / "notes" / f"{DAY}-alice.md").read_text()
     )
+
+
+def test_a_digest_names_runs_by_the_shortest_unique_prefix_of_8_or_more() -> None:
+    from daybook.commands.note import short_ids
+
+    ids = ["abcdef0123456789", "abcdef0199999999", "0123456789abcdef"]
+    assert short_ids(ids) == {
+        "abcdef0123456789": "abcdef012",  # shares 8 characters with its neighbour
+        "abcdef0199999999": "abcdef019",
+        "0123456789abcdef": "01234567",
+    }

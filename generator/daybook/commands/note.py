@@ -12,7 +12,7 @@ import datetime as dt
 import re
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -208,8 +208,30 @@ def _exp_uri(e: Experiment) -> Markup:
     )
 
 
-def _run_uri(r: Run) -> Markup:
-    return Markup(f"runs:/{r.run_id}") if _RUN_ID.match(r.run_id) else md_text(r.name or r.run_id)
+def short_ids(all_ids: Iterable[str], length: int = 8) -> dict[str, str]:
+    """The shortest prefix of each run id, at least `length` characters, that no other run of
+    the store shares: what a person can read in a note and a reference still resolves."""
+    ids = sorted(set(all_ids))
+    out = {}
+    for i, rid in enumerate(ids):
+        need = length
+        for other in (ids[i - 1] if i else "", ids[i + 1] if i + 1 < len(ids) else ""):
+            common = next(
+                (k for k, (a, b) in enumerate(zip(rid, other, strict=False)) if a != b),
+                min(len(rid), len(other)),
+            )
+            need = max(need, common + 1)
+        out[rid] = rid[:need]
+    return out
+
+
+def _run_ref(r: Run, short: dict[str, str]) -> Markup:
+    """`[gbm-lr0.3](runs:/1a2b3c4d)`: the name a person recognises, linked by a short URI that
+    reads well in the file and renders as the name on the site."""
+    if not _RUN_ID.match(r.run_id):
+        return md_text(r.name or r.run_id)
+    uri = Markup(f"runs:/{short.get(r.run_id, r.run_id)}")
+    return Markup("[{}]({})").format(md_text(r.name), uri) if r.name else uri
 
 
 def _name(text: str) -> Markup:
@@ -226,9 +248,16 @@ def _model_uri(name: str, suffix: str) -> Markup:
     return md_text(f"{name}{suffix}")
 
 
-def digest_sections(d: Digest, limit: int) -> list[tuple[str, list[Markup]]]:
+def digest_sections(
+    d: Digest, limit: int, run_ids: Iterable[str] = ()
+) -> list[tuple[str, list[Markup]]]:
     """The digest as (heading, [Markdown line]) sections; every line names what it is about
-    with an MLflow URI, so the built note links it."""
+    with an MLflow URI, so the built note links it. Runs are named, with a short id that is
+    unique among `run_ids` (the store's runs), one per line under their experiment."""
+    short = short_ids(run_ids)
+
+    def _run_uri(r: Run) -> Markup:
+        return _run_ref(r, short)
 
     def cap(lines: list[Markup], total: int) -> list[Markup]:
         if total > limit:
@@ -238,12 +267,13 @@ def digest_sections(d: Digest, limit: int) -> list[tuple[str, list[Markup]]]:
     sections: list[tuple[str, list[Markup]]] = []
     lines = []
     for exp, runs in d.finished:
-        shown = ", ".join(str(_run_uri(r)) for r in runs[:limit])
-        more = f", and {len(runs) - limit} more" if len(runs) > limit else ""
+        items = [Markup("\n    - {}").format(_run_uri(r)) for r in runs[:limit]]
+        if len(runs) > limit:
+            items.append(Markup("\n    - {}").format(md_text(f"… and {len(runs) - limit} more")))
         n = len(runs)
         lines.append(
-            Markup("{} — {} finished: {}{}").format(
-                _exp_uri(exp), md_text(f"{n} run{'s' if n != 1 else ''}"), Markup(shown), more
+            Markup("{} — {} finished:{}").format(
+                _exp_uri(exp), md_text(f"{n} run{'s' if n != 1 else ''}"), Markup("".join(items))
             )
         )
     if lines:
@@ -274,7 +304,7 @@ def digest_sections(d: Digest, limit: int) -> list[tuple[str, list[Markup]]]:
     lines = []
     for v in d.versions[:limit]:
         src = (
-            Markup(" from {}").format(Markup(f"runs:/{v.run_id}"))
+            Markup(" from {}").format(Markup(f"runs:/{short.get(v.run_id, v.run_id)}"))
             if v.run_id and _RUN_ID.match(v.run_id)
             else ""
         )
@@ -366,7 +396,9 @@ def create_note(
                 result.warnings.append(f"no digest: {exc}")
             else:
                 d = digest(site.config, snapshot, since, until, _alias_events(site))
-                sections = digest_sections(d, site.config.journal.digest_lines)
+                sections = digest_sections(
+                    d, site.config.journal.digest_lines, (r.run_id for r in snapshot.runs)
+                )
     authors = journal.authors
     env = make_environment(site.templates)
     try:

@@ -32,7 +32,7 @@ from daybook.demo.constants import (
 )
 from daybook.sources.catalog import read_catalog
 from daybook.sources.mkdocs_yml import read_layout
-from daybook.store.site_files import ensure_journal_index
+from daybook.store.site_files import AUTHORS_YML, ensure_journal_index
 
 AUTHORS = {  # id: (name, description, avatar colour)
     "alice": ("Alice Martin", "Vision models; owns digits-classifier", "#3f51b5"),
@@ -60,6 +60,8 @@ def write_demo_notes(
     if not story.is_demo:
         return DemoNotes([], [], "the store is not the demo store; no demo notes written")
     authors_file = layout.authors_path
+    if authors_file.exists() and authors_file.read_text(encoding="utf-8") == AUTHORS_YML:
+        authors_file.unlink()  # `daybook init`'s empty file, untouched: the demo's replaces it
     if authors_file.exists() and not _has_demo_authors(authors_file):
         return DemoNotes(
             [], [], f"{authors_file} exists without the demo authors (alice, bob, chen)"
