@@ -186,3 +186,24 @@ def test_a_digest_names_runs_by_the_shortest_unique_prefix_of_8_or_more() -> Non
         "abcdef0199999999": "abcdef019",
         "0123456789abcdef": "01234567",
     }
+
+
+def test_without_a_readable_store_the_note_gets_one_plain_sentence(tmp_path: Path) -> None:
+    site = journal_site(tmp_path / "site", {})
+    result = run_cli("note", "-C", site, "--author", "alice", "--date", DAY, "--print")
+    assert result.returncode == 0, result.stderr
+    assert "No digest of the tracking store: there is no MLflow store to read yet.\n" in (
+        result.stdout
+    )
+    assert "no MLflow store at sqlite:///" in result.stderr  # the details, on the terminal
+    (site / "broken.db").write_text("not a database", encoding="utf-8")
+    broken = f"sqlite:///{site / 'broken.db'}"
+    result = run_cli("note", "-C", site, "--author", "alice", "--date", DAY, "--print",
+                     "--tracking-uri", broken)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    line = next(ln for ln in result.stdout.splitlines() if ln.startswith("No digest"))
+    assert line == (
+        "No digest of the tracking store: the tracking store could not be read when the note "
+        "was made."
+    )
+    assert "&#" not in result.stdout and str(tmp_path) not in result.stdout

@@ -374,7 +374,7 @@ def create_note(
     now = int(time.time() * 1000) if now_ms is None else now_ms
     sections: list[tuple[str, list[Markup]]] = []
     since_text = Markup("")
-    missing = ""  # why there is no digest
+    missing = Markup("")  # why there is no digest: one plain sentence of ours
     if request.type == "daily":
         until = min(now, _ms(request.date) + DAY_MS)
         prev = previous_note(journal, author, request.date) if author else None
@@ -385,14 +385,17 @@ def create_note(
             since = until - site.config.journal.digest_hours * 3_600_000
             since_text = Markup(f"in the {site.config.journal.digest_hours} hours before the note")
         if not store_exists(site.tracking_uri):
-            missing = f"no MLflow store at {strip_credentials(site.tracking_uri)}"
-            result.warnings.append(f"{missing}; the note has no digest")
+            missing = Markup("there is no MLflow store to read yet")
+            where = strip_credentials(site.tracking_uri)
+            result.warnings.append(f"no MLflow store at {where}; the note has no digest")
         else:
             progress(f"reading {strip_credentials(site.tracking_uri)} for the digest")
             try:
                 snapshot = read_catalog(site.config, site.tracking_uri)
             except DaybookError as exc:
-                missing = str(exc)
+                # The details (a URI, a driver's message) go to the terminal; the note a person
+                # edits gets one plain sentence, with nothing to unescape and no machine path.
+                missing = Markup("the tracking store could not be read when the note was made")
                 result.warnings.append(f"no digest: {exc}")
             else:
                 d = digest(site.config, snapshot, since, until, _alias_events(site))
