@@ -272,6 +272,7 @@ def test_init_writes_a_complete_site(tmp_path: Path) -> None:
         ".gitignore",
         "daybook.yml",
         "docs/about.md",
+        "docs/journal/.authors.yml",
         "docs/journal/index.md",
         "docs/notes/.gitkeep",
         "docs/writing-notes.md",
