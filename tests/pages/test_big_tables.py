@@ -20,7 +20,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
-from browser import Browser, StaticServer, browser_available, serve
+from browser import Browser, StaticServer, serve
 from daybook.commands.generate import load_site, render_site
 from daybook.mkdocs.squeeze import squeeze_html
 from daybook.pages.paths import page_url, relative_url
@@ -307,7 +307,6 @@ def test_search_index_leaves_out_the_runs_table(built: Built, big_store: BigStor
 
 # --- in a real browser ----------------------------------------------------------------------------
 
-needs_browser = pytest.mark.skipif(bool(browser_available()), reason=browser_available() or "")
 
 ROWS_JS = """
 return [...document.querySelectorAll('.daybook-runs tbody tr[data-run-id]')].map(tr => ({
@@ -390,7 +389,6 @@ def _open(b: Browser, url: str) -> None:
     _wait(b, "return !!document.querySelector('.daybook-runs-controls')")
 
 
-@needs_browser
 def test_paging_reaches_every_run_and_shows_names_as_text(
     chromium: Browser, site_server: str, built: Built, big_store: BigStore
 ) -> None:
@@ -431,7 +429,6 @@ def test_paging_reaches_every_run_and_shows_names_as_text(
     _wait(b, "return /\\/runs\\//.test(location.pathname) && !!document.querySelector('h1')")
 
 
-@needs_browser
 def test_sorting_and_filtering_reach_every_run(
     chromium: Browser, site_server: str, built: Built, big_store: BigStore
 ) -> None:
@@ -475,7 +472,6 @@ def test_sorting_and_filtering_reach_every_run(
     )
 
 
-@needs_browser
 def test_works_after_instant_navigation(chromium: Browser, site_server: str, built: Built) -> None:
     b = chromium
     b.driver.get(site_server)

@@ -16,7 +16,7 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
-from browser import Browser, StaticServer, browser_available, serve
+from browser import Browser, StaticServer, serve
 from daybook.safety.redact import MASK
 from helpers import run_cli
 
@@ -33,7 +33,6 @@ run_table:
   page_size: 6
 """
 
-needs_browser = pytest.mark.skipif(bool(browser_available()), reason=browser_available() or "")
 
 
 def _build_store(root: Path) -> str:
@@ -115,7 +114,6 @@ return {
 """
 
 
-@needs_browser
 def test_a_ten_run_leaderboard_is_one_line_a_row_and_fits_the_width(
     browser: Browser, experiment_url: str
 ) -> None:
@@ -131,7 +129,6 @@ def test_a_ten_run_leaderboard_is_one_line_a_row_and_fits_the_width(
     assert board["numeric"] == "tabular-nums"
 
 
-@needs_browser
 def test_no_leaderboard_column_is_constant_or_masked(browser: Browser, experiment_url: str) -> None:
     browser.driver.get(experiment_url)
     board = browser.driver.execute_script(LEADERBOARD)
@@ -145,7 +142,6 @@ def test_no_leaderboard_column_is_constant_or_masked(browser: Browser, experimen
         assert not any(MASK in v for v in values), f"column {head!r} is masked"
 
 
-@needs_browser
 def test_values_of_one_metric_share_their_decimals(browser: Browser, experiment_url: str) -> None:
     browser.driver.get(experiment_url)
     board = browser.driver.execute_script(LEADERBOARD)
@@ -163,7 +159,6 @@ return {visible: visible, firstRow: firstRow, picker: !!root.querySelector('.day
 """
 
 
-@needs_browser
 def test_the_column_picker_hides_a_column_and_remembers_it(
     browser: Browser, experiment_url: str
 ) -> None:

@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from mlflow import MlflowClient
 from mlflow.entities import Metric, Param
 
-from browser import Browser, StaticServer, browser_available, serve
+from browser import Browser, StaticServer, serve
 from daybook.cli import main as daybook_cli
 from helpers import run_cli
 
@@ -30,7 +30,6 @@ HOSTILE = "<img src=x onerror=\"window.__pwned='img'\"> & co"
 KEEP_PAGES = "run_pages:\n  top: 2\n  recent: 0\n"  # the best 2, the parent, the registered run
 NO_PAGES = "run_pages:\n  top: 0\n  parents: false\n  registered: false\n  recent: 0\n"
 
-pytestmark = pytest.mark.skipif(bool(browser_available()), reason=browser_available() or "")
 
 
 @dataclass
