@@ -1,5 +1,9 @@
 """PostgreSQL and MySQL/MariaDB stores are read read-only: real servers, real MLflow, real builds.
 
+Known schema revisions are read by Daybook's own SQL (daybook.sources.sql), others by MLflow's
+client; both in sessions the server keeps read-only. The same store written into sqlite and into
+each server builds the same site.
+
 The servers are started by the suite (tests/database_servers.py). Every test that reads a database
 compares a dump of all its rows before and after; an empty or foreign database must be refused
 with one line and left as it was (MLflow's own client would have created its tables there).
@@ -8,7 +12,11 @@ with one line and left as it was (MLflow's own client would have created its tab
 from __future__ import annotations
 
 import contextlib
+import difflib
+import json
+import math
 import re
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -29,11 +37,13 @@ from database_servers import (
 )
 from daybook.core.config import DaybookConfig, RunPages
 from daybook.core.errors import SourceError
+from daybook.sources import database
 from daybook.sources.client import ClientReader
 from daybook.sources.database import display_uri, is_database_uri, readonly_url
 from daybook.sources.mlflow import open_reader
+from daybook.sources.sql import SqlReader
 from daybook.store.pull import pull
-from helpers import error_lines, run_cli, stray_files
+from helpers import error_lines, read_tree, run_cli, snapshot_data, stray_files
 
 EVERY_RUN = DaybookConfig(run_pages=RunPages(all=True))
 MYSQL_RO = {"init_command": "SET SESSION TRANSACTION READ ONLY"}
@@ -136,11 +146,36 @@ def db_store(
     return uri, written, server.dump("mlflow")
 
 
-def test_mlflows_own_engines_cannot_write(server: Any, db_store: tuple) -> None:
-    """The engines MLflow's tracking and registry stores opened for the reader are read-only at
-    the server: DDL and inserts through them fail."""
+def test_the_direct_reader_reads_in_a_session_that_cannot_write(
+    server: Any, db_store: tuple
+) -> None:
+    """A schema revision Daybook knows is read with its own SQL (not MLflow's client), on a
+    connection the server itself keeps read-only: DDL and inserts through it fail."""
     uri, _, before = db_store
     reader = open_reader(uri)
+    try:
+        assert isinstance(reader, SqlReader) and not isinstance(reader, ClientReader)
+        assert "direct SQL in a read-only session" in reader.kind
+        for sql in (
+            "CREATE TABLE daybook_probe (x INTEGER)",
+            "INSERT INTO experiments (name, lifecycle_stage) VALUES ('probe', 'active')",
+        ):
+            cur = reader._dbapi.cursor()
+            with pytest.raises(reader.dialect.error) as info:
+                cur.execute(sql)
+            assert re.search(r"(?i)read[- ]only transaction", str(info.value))
+            reader._dbapi.rollback()  # PostgreSQL: the failed statement ended the transaction
+    finally:
+        reader.close()
+    assert server.dump("mlflow") == before
+
+
+def test_mlflows_own_engines_cannot_write(server: Any, db_store: tuple) -> None:
+    """The engines MLflow's tracking and registry stores opened for the client fallback (used
+    for revisions Daybook does not know; forced here) are read-only at the server: DDL and
+    inserts through them fail."""
+    uri, _, before = db_store
+    reader = open_reader(uri, force_client=True)
     assert isinstance(reader, ClientReader)
     engines = [
         reader.client._tracking_client.store.engine,
@@ -167,7 +202,7 @@ def test_a_select_only_user_reads_every_run_and_writes_nothing(
         uri = server.select_only_url("mlflow", scheme)
         reader = open_reader(uri)
         try:
-            assert isinstance(reader, ClientReader)
+            assert isinstance(reader, SqlReader)
             assert "read-only" in reader.kind
         finally:
             reader.close()
@@ -276,10 +311,11 @@ def store_copy(server: Any, db_store: tuple) -> Callable[[str], str]:
 
 
 def test_mlflow_cannot_even_add_its_default_experiment(
-    server: Any, store_copy: Callable[[str], str], tmp_path: Path
+    server: Any, store_copy: Callable[[str], str]
 ) -> None:
-    """MLflow's store inserts a Default experiment when it finds none: here the server refuses
-    it, and the refusal is one line (MLflow's own logged traceback is not shown)."""
+    """MLflow's store inserts a Default experiment when it finds none: in the client fallback
+    (forced here) the server refuses it, and the refusal is one line (MLflow's own logged
+    traceback is not shown). The direct reader never tries: it reads the store as it is."""
     db = store_copy("no_default")
     server.execute(
         db,
@@ -287,16 +323,23 @@ def test_mlflow_cannot_even_add_its_default_experiment(
         "DELETE FROM experiments WHERE experiment_id = 0",
     )
     before = server.dump(db)
-    line = _refusal(server, db, tmp_path / "site")
+    with pytest.raises(SourceError) as info:
+        open_reader(server.url(db), force_client=True)
+    line = str(info.value)
+    assert line.startswith(f"{display_uri(server.url(db))}: ") and "\n" not in line
     assert "MLflow's client tried to write to the store" in line
     assert re.search(r"(?i)read[- ]only transaction", line)
+    assert server.password not in line
+    snap = pull(EVERY_RUN, server.url(db))
+    assert [e.name for e in snap.experiments] == ["db-forecast", "db-ranker"]
     assert server.dump(db) == before
 
 
 @pytest.mark.parametrize(
     ("revision", "expected"),
     [
-        ("7f2a7d5fae7d", "is older than MLflow"),  # MLflow 2.4's schema
+        # MLflow 2.3's schema: unknown to Daybook's reader, and MLflow's would migrate it
+        ("3500859a5d39", "is older than MLflow"),
         ("ffffffffffff", "is newer than MLflow"),
     ],
 )
@@ -311,3 +354,182 @@ def test_a_schema_mlflow_would_migrate_is_refused_unmigrated(
     message = str(info.value)
     assert expected in message and revision in message and "\n" not in message
     assert server.dump(db) == before
+
+
+def test_an_older_revision_daybook_knows_is_read_directly_and_left_unmigrated(
+    server: Any, store_copy: Callable[[str], str]
+) -> None:
+    """MLflow 2.4's revision (the oldest the direct reader knows) is read as it is: MLflow's
+    client would have had to migrate it."""
+    db = store_copy("rev_known_old")
+    server.execute(db, "UPDATE alembic_version SET version_num = '7f2a7d5fae7d'")
+    before = server.dump(db)
+    reader = open_reader(server.url(db))
+    try:
+        assert isinstance(reader, SqlReader)
+        assert {e.name for e in reader.read_experiments()} >= {"db-forecast", "db-ranker"}
+    finally:
+        reader.close()
+    assert server.dump(db) == before
+
+
+def test_a_revision_daybook_does_not_know_falls_back_to_mlflows_client(
+    server: Any, db_store: tuple, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A newer MLflow's revision that Daybook's reader has not been checked against (simulated
+    by emptying the known list) is read by MLflow's client, read-only, and gives the same
+    snapshot the direct reader gives."""
+    uri, written, before = db_store
+    direct = pull(EVERY_RUN, uri)
+    monkeypatch.setattr(database, "KNOWN_REVISIONS", ())
+    reader = open_reader(uri)
+    try:
+        assert isinstance(reader, ClientReader)
+        assert reader.kind.startswith("MLflow client, read-only")
+    finally:
+        reader.close()
+    fallback = pull(EVERY_RUN, uri)
+    a, b = snapshot_data(direct), snapshot_data(fallback)
+    for part in ("experiments", "runs", "models", "histories", "artifacts", "tracking_uri"):
+        assert a[part] == b[part], part
+    assert {r.name for r in direct.runs} == set(written.runs)
+    assert server.dump("mlflow") == before
+
+
+# --- The same store in sqlite, PostgreSQL and MariaDB ---------------------------------------------
+
+FIXED_MS = 1_767_100_000_000
+SAME_TIMES = (
+    # what MLflow stamps with the clock, made equal in every backend…
+    f"UPDATE experiments SET creation_time = {FIXED_MS}, last_update_time = {FIXED_MS}",
+    f"UPDATE registered_models SET creation_time = {FIXED_MS}, last_updated_time = {FIXED_MS}",
+    f"UPDATE model_versions SET creation_time = {FIXED_MS}, last_updated_time = {FIXED_MS}",
+    # …and runs of both experiments that started at the same time apart, or pages order them
+    # by their (random) run ids
+    "UPDATE runs SET start_time = start_time + 100 * experiment_id, "
+    "end_time = end_time + 100 * experiment_id",
+)
+
+
+def write_same_store(uri: str, artifacts: Path) -> DatabaseStore:
+    """The database store of write_mlflow_store, plus what differs between backends: a NaN
+    metric point (stored as 0 with is_nan), a dataset input with its context tag, and text with
+    quotes, percent signs and non-ASCII letters."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+
+    written = write_mlflow_store(uri, artifacts)
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    rid = written.runs["db-forecast-run-0"]
+    client.log_batch(
+        rid,
+        metrics=[Metric("val_rmse", math.nan, FIXED_MS, 5), Metric("val_mae", math.nan, 1, 0)],
+        params=[Param("query", "100% 'quoted' \"twice\" ?")],
+        tags=[RunTag("owner", "Zoë Ødegård")],
+    )
+    source = Dataset("calendar", "d1g3st", "local", '{"uri": "data/calendar.csv"}')
+    client.log_inputs(
+        rid, datasets=[DatasetInput(source, tags=[InputTag("mlflow.data.context", "training")])]
+    )
+    return written
+
+
+def _normalized(html: Path, runs: dict[str, str], clock: tuple[float, float]) -> dict[str, bytes]:
+    """The built site's files, with each run id (and its 8-character prefix in paths), the
+    store's display URI and the build's own clock (when an alias was first observed: minutes
+    within `clock`) replaced by names: the only things two backends cannot share. The run
+    viewer's shards (`runs/data/<first two characters of the id>.json`) are merged into one, and
+    its list of shard names dropped, since both follow the ids."""
+    minutes = {
+        time.strftime("%Y-%m-%d %H:%M", time.gmtime(t)).encode()
+        for t in range(int(clock[0]) - 60, int(clock[1]) + 60, 30)
+    }
+    shown = re.compile(  # the URI as pages show it: sqlite's file name; a server's escaped
+        rb"sqlite:///mlflow\.db|(?:mysql|postgresql)\S{0,60}?127\.0\.0\.1:\d+/same"
+    )
+    swaps = [(rid, f"RUN-{name}") for name, rid in runs.items()]
+    swaps += [(rid[:8], f"RUN8-{name}") for name, rid in runs.items()]
+    out: dict[str, bytes] = {}
+    shards: dict[str, Any] = {}
+    for rel, data in read_tree(html).items():
+        if not rel.endswith((".png", ".gz", ".woff2", ".ico")):
+            for old, new in swaps:
+                data = data.replace(old.encode(), new.encode())
+            data = re.sub(rb'data-shard-keys="[^"]*"', b'data-shard-keys=""', data)
+            data = shown.sub(b"STORE", data)
+            for minute in minutes:
+                data = data.replace(minute, b"BUILD-TIME")
+        if re.fullmatch(r"runs/data/\w+\.json", rel):
+            shard = json.loads(data)
+            shards.setdefault("runs", {}).update(shard.pop("runs"))
+            shards.update(shard)  # the format
+            continue
+        for old, new in swaps:
+            rel = rel.replace(old, new)
+        out[rel] = data
+    out["runs/data/*.json"] = json.dumps(shards, sort_keys=True).encode()
+    return out
+
+
+def _first_difference(differing: list[str], a: dict[str, bytes], b: dict[str, bytes]) -> str:
+    """The first differing file's changed lines, for the failure message."""
+    if not differing:
+        return ""
+    rel = differing[0]
+    lines = difflib.unified_diff(
+        a[rel].decode(errors="replace").replace(">", ">\n").splitlines(),
+        b[rel].decode(errors="replace").replace(">", ">\n").splitlines(),
+        "sqlite/" + rel,
+        "server/" + rel,
+        n=1,
+        lineterm="",
+    )
+    return "\n".join(list(lines)[:60])
+
+
+def test_the_same_store_builds_the_same_site_from_sqlite_and_from_a_server(
+    server: Any, tmp_path: Path, workdir: Path
+) -> None:
+    """Written through MLflow's client into sqlite and into this server, one store builds the
+    same pages (`daybook build --strict`), both read directly, and the server's rows are the
+    same after the build as before."""
+    artifacts = tmp_path / "artifacts"  # shared: artifact URIs are equal up to the run ids
+    db_path = tmp_path / "sqlite" / "mlflow.db"
+    db_path.parent.mkdir()
+    sqlite_uri = f"sqlite:///{db_path}"
+    server.create_database("same")
+    server_uri = server.url("same")
+    written = {}
+    for uri in (sqlite_uri, server_uri):
+        with contextlib.chdir(tmp_path):
+            written[uri] = write_same_store(uri, artifacts).runs
+    with contextlib.closing(sqlite3.connect(db_path)) as conn, conn:
+        for sql in SAME_TIMES:
+            conn.execute(sql)
+    server.execute("same", *SAME_TIMES)
+    before = server.dump("same")
+    sites = {}
+    started = time.time()
+    for name, uri in (("sqlite", sqlite_uri), ("server", server_uri)):
+        site = tmp_path / name / "site"
+        assert run_cli("init", site).returncode == 0
+        with (site / "daybook.yml").open("a", encoding="utf-8") as fh:
+            fh.write("\nrun_pages:\n  all: true\n")
+        result = run_cli(
+            "build", "--strict", "-C", site, "--tracking-uri", uri, "--since", "2026-01-01",
+            timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "direct" in result.stderr and "MLflow client" not in result.stderr
+        sites[name] = _normalized(site / "site", written[uri], (started, time.time()))
+    assert server.dump("same") == before
+    a, b = sites["sqlite"], sites["server"]
+    assert sorted(a) == sorted(b)
+    differing = [rel for rel in sorted(a) if a[rel] != b[rel]]
+    assert differing == [], _first_difference(differing, a, b)
+    # …and those pages do show what differs between backends
+    page = next(rel for rel in a if "RUN8-db-forecast-run-0" in rel and rel.endswith(".html"))
+    text = a[page].decode()
+    assert "calendar" in text and "training" in text and "Zoë Ødegård" in text
+    assert "NaN" in text or "nan" in text
+    assert stray_files(workdir) == []

@@ -25,7 +25,7 @@ from daybook.core.snapshot import (
     Run,
 )
 from daybook.safety.redact import strip_credentials
-from daybook.sources.sqlite import assemble_histories
+from daybook.sources.sql import assemble_histories
 
 RUN_PAGE = 50_000
 _RUN_ID = re.compile(r"^[0-9A-Za-z_-]+$")  # safe to quote in a search filter

@@ -1,13 +1,17 @@
-"""Opens PostgreSQL and MySQL/MariaDB tracking stores read-only, before MLflow ever sees them.
+"""Opens PostgreSQL and MySQL/MariaDB tracking stores read-only, before anything reads them.
 
 Why: MLflow's SqlAlchemyStore creates every table (and a Default experiment) in a database that
 lacks them, and migrates one whose schema is older. So Daybook first connects on its own, in a
 session the database server itself keeps read-only, and checks that the database is an MLflow
-store at the schema revision this MLflow reads; only then does MLflow's client get the URI, with
-the same read-only setting in it, so that not even its own start-up can write:
+store and which schema revision it has:
 
 - PostgreSQL: libpq's `options=-c default_transaction_read_only=on` (psycopg2 or psycopg);
 - MySQL/MariaDB: PyMySQL's (or mysqlclient's) `init_command=SET SESSION TRANSACTION READ ONLY`.
+
+A revision Daybook knows is read on that same session by the direct SQL reader
+(daybook.sources.sql), as sqlite files are. Any other revision goes to MLflow's client, with the
+same read-only setting in its URI (so that not even its own start-up can write), and only if it
+is the revision this MLflow reads without migrating.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import Any
 from daybook.core.errors import SourceError
 from daybook.safety.redact import strip_credentials
 from daybook.sources.client import ClientReader
+from daybook.sources.sql import KNOWN_REVISIONS, SqlReader, dialect_of
 
 PG_READ_ONLY = "-c default_transaction_read_only=on"
 MYSQL_READ_ONLY = "SET SESSION TRANSACTION READ ONLY"
@@ -84,12 +89,36 @@ def readonly_url(uri: str) -> Any:
     )
 
 
-def open_database(uri: str) -> ClientReader:
-    """MLflow's client on a read-only URI, once a read-only connection of Daybook's own has
-    found an MLflow store there at the schema revision this MLflow reads."""
+def open_database(uri: str, *, force_client: bool = False) -> SqlReader | ClientReader:
+    """The direct SQL reader on a read-only session, once that session found an MLflow store at
+    a schema revision Daybook knows; else MLflow's client on a read-only URI, if the revision is
+    the one this MLflow reads (it would migrate an older one, and cannot read a newer one)."""
     display = display_uri(uri)
     url = readonly_url(uri)
-    check_store(url, display)
+    engine, conn = _connect(url, display)
+    try:
+        revision, tables = check_store(conn, display)
+        if revision in KNOWN_REVISIONS and not force_client:
+
+            def release() -> None:
+                conn.close()
+                engine.dispose()
+
+            return SqlReader(
+                conn.connection.dbapi_connection,
+                dialect_of(conn),
+                tables,
+                kind=f"{_product(url)}, direct SQL in a read-only session",
+                display_uri=display,
+                on_close=release,
+            )
+    except BaseException:
+        conn.close()
+        engine.dispose()
+        raise
+    conn.close()
+    engine.dispose()
+    _check_revision(revision, display)
     _quiet_mlflow_tracebacks()
     reader = ClientReader(url.render_as_string(hide_password=False), display)
     reader.kind = f"MLflow client, read-only {_product(url)} session"
@@ -111,10 +140,9 @@ def _quiet_mlflow_tracebacks() -> None:
         logger.addFilter(_NoTracebacks())
 
 
-def check_store(url: Any, display: str) -> str:
-    """The store's schema revision, read in a read-only session; a SourceError (one line) when
-    the database cannot be reached, is no MLflow store, or has a schema this MLflow cannot read
-    without migrating it."""
+def _connect(url: Any, display: str) -> tuple[Any, Any]:
+    """An engine and one open connection to `url` (a read-only URL), or a SourceError (one line)
+    when the driver is missing or the database cannot be reached."""
     import sqlalchemy
     from sqlalchemy.pool import NullPool
 
@@ -128,47 +156,54 @@ def check_store(url: Any, display: str) -> str:
             "postgresql:// (psycopg2) or mysql:// (PyMySQL), which Daybook brings."
         ) from None
     try:
-        try:
-            conn = engine.connect()
-        except sqlalchemy.exc.SQLAlchemyError as exc:
+        conn = engine.connect()
+        if engine.dialect.name == "postgresql":
+            # One snapshot for the whole read, as InnoDB's default already gives on MySQL: runs,
+            # params and metrics written while Daybook reads never half-appear.
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        return engine, conn
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        raise SourceError(
+            f"{display}: cannot connect to the database ({_short(exc)}). Check the host, "
+            "port, database name and credentials."
+        ) from None
+
+
+def check_store(conn: Any, display: str) -> tuple[str, list[str]]:
+    """The store's schema revision and tables, read on `conn`; a SourceError (one line) when
+    the session is not read-only at the server or the database is no MLflow store."""
+    import sqlalchemy
+
+    try:
+        if not _read_only(conn):
             raise SourceError(
-                f"{display}: cannot connect to the database ({_short(exc)}). Check the host, "
-                "port, database name and credentials."
-            ) from None
-        with conn:
-            if not _read_only(conn):
-                raise SourceError(
-                    f"{display}: the server did not open a read-only session (a connection "
-                    "pooler that drops startup options?); Daybook reads databases only "
-                    "read-only. Connect to the database server directly."
-                )
-            tables = sorted(sqlalchemy.inspect(conn).get_table_names())
-            if not tables:
-                raise SourceError(
-                    f"{display}: the database is empty, not an MLflow tracking store. Daybook "
-                    "opens databases read-only and never creates tables: check the database "
-                    "name, or point it at the database your MLflow server writes to."
-                )
-            revision = None
-            if {"alembic_version", "experiments"} <= set(tables):
-                row = conn.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
-                revision = next(iter(row.scalars()), None)
-            if not revision:
-                shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
-                raise SourceError(
-                    f"{display}: not an MLflow tracking database (no alembic_version revision "
-                    f"and experiments table; it has {len(tables)} other table"
-                    f"{'s' if len(tables) != 1 else ''}: {shown}). Daybook opens databases "
-                    "read-only and never creates tables: check the database name in the URI."
-                )
-    except SourceError:
-        raise
+                f"{display}: the server did not open a read-only session (a connection "
+                "pooler that drops startup options?); Daybook reads databases only "
+                "read-only. Connect to the database server directly."
+            )
+        tables = sorted(sqlalchemy.inspect(conn).get_table_names())
+        if not tables:
+            raise SourceError(
+                f"{display}: the database is empty, not an MLflow tracking store. Daybook "
+                "opens databases read-only and never creates tables: check the database "
+                "name, or point it at the database your MLflow server writes to."
+            )
+        revision = None
+        if {"alembic_version", "experiments"} <= set(tables):
+            row = conn.execute(sqlalchemy.text("SELECT version_num FROM alembic_version"))
+            revision = next(iter(row.scalars()), None)
+        if not revision:
+            shown = ", ".join(tables[:5]) + (", …" if len(tables) > 5 else "")
+            raise SourceError(
+                f"{display}: not an MLflow tracking database (no alembic_version revision "
+                f"and experiments table; it has {len(tables)} other table"
+                f"{'s' if len(tables) != 1 else ''}: {shown}). Daybook opens databases "
+                "read-only and never creates tables: check the database name in the URI."
+            )
     except sqlalchemy.exc.SQLAlchemyError as exc:
         raise SourceError(f"{display}: cannot read the database ({_short(exc)}).") from None
-    finally:
-        engine.dispose()
-    _check_revision(str(revision), display)
-    return str(revision)
+    return str(revision), tables
 
 
 def _read_only(conn: Any) -> bool:

@@ -1,6 +1,6 @@
 """Picks the reader for a tracking URI, and lists artifacts.
 
-The only module (with its two readers) that knows MLflow exists. The rule it enforces: reading
+The only module (with its readers) that knows MLflow exists. The rule it enforces: reading
 never changes the store, and never leaves a file behind.
 """
 
@@ -64,8 +64,8 @@ def open_reader(uri: str, *, force_client: bool = False) -> Reader:
     sqlite: a read-only connection; direct SQL when the schema revision is known, else MLflow's
     client on a read-only URI (with the `sqlite+pysqlite` spelling, which keeps MLflow from
     creating a `file:/…` folder tree in the working directory). PostgreSQL and MySQL/MariaDB:
-    MLflow's client in sessions the server keeps read-only, once Daybook's own read-only
-    connection found an MLflow store there (daybook.sources.database).
+    the same direct SQL in a session the server keeps read-only, when the schema revision is
+    known, else MLflow's client in such sessions (daybook.sources.database).
     """
     from daybook.sources.client import ClientReader
     from daybook.sources.database import is_database_uri, open_database
@@ -104,7 +104,7 @@ def open_reader(uri: str, *, force_client: bool = False) -> Reader:
     if uri.startswith(("http://", "https://")):
         return ClientReader(uri, display)
     if is_database_uri(uri):
-        return open_database(uri)
+        return open_database(uri, force_client=force_client)
     if uri.startswith("mssql"):
         raise SourceError(
             f"{display}: Daybook cannot open SQL Server read-only, and MLflow's client would "

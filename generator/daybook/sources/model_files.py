@@ -94,20 +94,13 @@ def absent_runs(reader: Reader, run_ids: Iterable[str], known: Iterable[str]) ->
     ids = sorted({r for r in run_ids if r and r not in have})
     if not ids:
         return {}
-    from daybook.sources.sqlite import SqliteReader
+    from daybook.sources.sql import SqlReader
 
     states: dict[str, str] = {}
-    if isinstance(reader, SqliteReader):
-        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
-            marks = ",".join("?" * len(chunk))
-            for rid, run_stage, exp_stage in reader.conn.execute(
-                "SELECT r.run_uuid, r.lifecycle_stage, e.lifecycle_stage FROM runs r "
-                f"LEFT JOIN experiments e ON e.experiment_id = r.experiment_id "
-                f"WHERE r.run_uuid IN ({marks})",
-                chunk,
-            ):
-                deleted = "deleted" in (run_stage, exp_stage)
-                states[rid] = "deleted" if deleted else "not on this site"
+    if isinstance(reader, SqlReader):
+        for rid, (run_stage, exp_stage) in reader.run_stages(ids).items():
+            deleted = "deleted" in (run_stage, exp_stage)
+            states[rid] = "deleted" if deleted else "not on this site"
     else:
         client = reader.client  # type: ignore[attr-defined]
         for rid in ids:
@@ -125,22 +118,11 @@ def absent_runs(reader: Reader, run_ids: Iterable[str], known: Iterable[str]) ->
 def _logged_model_locations(reader: Reader, ids: list[str]) -> dict[str, str]:
     if not ids:
         return {}
-    from daybook.sources.sqlite import SqliteReader
+    from daybook.sources.sql import SqlReader
 
+    if isinstance(reader, SqlReader):
+        return reader.logged_model_locations(ids)
     out: dict[str, str] = {}
-    if isinstance(reader, SqliteReader):
-        tables = {r[0] for r in reader.conn.execute("SELECT name FROM sqlite_master")}
-        if "logged_models" not in tables:
-            return {}
-        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900)):
-            marks = ",".join("?" * len(chunk))
-            for mid, loc in reader.conn.execute(
-                "SELECT model_id, artifact_location FROM logged_models "
-                f"WHERE model_id IN ({marks})",
-                chunk,
-            ):
-                out[mid] = loc or ""
-        return out
     client = reader.client  # type: ignore[attr-defined]
     for mid in ids:
         try:
@@ -154,16 +136,11 @@ def _run_artifact_roots(reader: Reader, run_ids: list[str]) -> dict[str, str]:
     """Artifact roots of runs the pull did not read (deleted, or in an excluded experiment)."""
     if not run_ids:
         return {}
-    from daybook.sources.sqlite import SqliteReader
+    from daybook.sources.sql import SqlReader
 
+    if isinstance(reader, SqlReader):
+        return reader.artifact_roots(run_ids)
     out: dict[str, str] = {}
-    if isinstance(reader, SqliteReader):
-        marks = ",".join("?" * len(run_ids))
-        for rid, uri in reader.conn.execute(
-            f"SELECT run_uuid, artifact_uri FROM runs WHERE run_uuid IN ({marks})", run_ids
-        ):
-            out[rid] = uri or ""
-        return out
     client = reader.client  # type: ignore[attr-defined]
     for rid in run_ids:
         try:
