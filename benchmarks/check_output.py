@@ -6,7 +6,10 @@
 Targets: every HTML page <= 60 KB; search_index.json <= 2 MB gzipped; the navigation at most 50
 entries on any level (read from the SUMMARY.md Daybook generates) with `navigation.prune` on; no
 experiment page holding more table rows than `run_table.page_size` when it has a runs.json.
-Exits 1 when a target is missed.
+What pages load (issue #14): no page loads the chart library (vega.js) by itself (charts.js
+loads it when a chart nears the viewport), no page without a chart loads charts.js, no page
+carries chart data inline, and every page holds back the search index until the search box is
+used. Exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -108,9 +111,30 @@ def check(
                 width <= NAV_LIMIT,
             )
         )
+    rows.extend(script_budgets(pages))
     pruned = prune_on(site / "mkdocs.yml")
     rows.append(("navigation.prune", "on" if pruned else "off", "on", pruned))
     return rows, [label for label, _value, _target, ok in rows if not ok]
+
+
+def script_budgets(pages: list[Path]) -> list[tuple[str, str, str, bool]]:
+    """Which scripts the pages load (issue #14), as rows of the table."""
+    eager = chartless = inline = undeferred = with_charts = 0
+    for page in pages:
+        text = page.read_text(encoding="utf-8", errors="replace")
+        charts = 'class="daybook-chart"' in text
+        with_charts += charts
+        eager += 'src="' in text and "vega.js\"" in text.replace("vega.js'", 'vega.js"')
+        chartless += "daybook-charts-js" in text and not charts
+        inline += '<script type="application/json">[' in text
+        undeferred += "javascripts/bundle." in text and "daybook: the search index" not in text
+    return [
+        (f"pages that load vega.js themselves (of {with_charts} with charts)", str(eager), "0",
+         eager == 0),
+        ("pages without a chart that load charts.js", str(chartless), "0", chartless == 0),
+        ("pages with chart data inline", str(inline), "0", inline == 0),
+        ("pages that fetch the search index at load", str(undeferred), "0", undeferred == 0),
+    ]  # fmt: skip
 
 
 def nav_text(site: Path, markdown: Path | None) -> str | None:

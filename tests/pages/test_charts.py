@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import xml.etree.ElementTree as ET
 from collections import Counter
 from itertools import pairwise
 
@@ -34,6 +35,7 @@ from daybook.pages.charts import (
     sweep_curves_chart,
     vega_bundle,
 )
+from daybook.pages.svg_chart import render
 from review_store import (  # noqa: F401
     HOSTILE,
     HOSTILE_METRIC,
@@ -117,25 +119,59 @@ def test_no_chart_from_one_point_or_nothing() -> None:
     assert history_chart([], 100) is None
 
 
-def test_embedding_is_safe_and_positional(review_snapshot, review_config) -> None:
+def test_a_page_holds_the_charts_key_and_picture_not_its_data(review_snapshot) -> None:
+    # Issue #14: specs inline in the page made a big experiment's HTML grow with its runs; the
+    # page now names the spec file by its hash and shows the static picture.
     [hostile] = [r for r in review_snapshot.runs if r.name == HOSTILE]
     chart = best_so_far_chart([*review_snapshot.runs, hostile], "val_loss", "minimize")
-    assert chart is not None
+    assert chart is not None and chart.static
     charts = ChartSet()
     embed = ChartEmbedder(charts, "experiments/train/index.md")
     html = str(embed(chart))
-    script = re.search(r'<script type="application/json">(.*?)</script>', html, re.S)
-    assert script and html.count("</script>") == 1 and "<!--" not in script.group(1)
-    assert json.loads(script.group(1))[0] == chart.spec  # an array: harmless if run as JS
-    assert re.search(r"!\[[^\]]*\]\(\.\./\.\./assets/daybook/charts/[0-9a-f]{20}\.svg\)"
+    [key] = re.findall(r'<div class="daybook-chart" data-daybook-spec="([0-9a-f]{20})"', html)
+    assert "<script" not in html and HOSTILE not in html
+    assert re.search(rf"!\[[^\]]*\]\(\.\./\.\./assets/daybook/charts/{key}\.svg\)"
                      r"\{ \.daybook-chart-fallback \}", html)  # fmt: skip
     assert embed.bootstrap().count("<script>") == 1 and "../charts.js" in embed.bootstrap()
     files = charts.files()
-    [svg] = [v for k, v in files.items() if k.endswith(".svg")]
-    assert svg.startswith("<svg") and "<script" not in svg
+    assert json.loads(files[f"assets/daybook/charts/{key}.json"]) == chart.spec
+    svg = files[f"assets/daybook/charts/{key}.svg"]
+    root = ET.fromstring(svg)  # well-formed, whatever the run names
+    assert root.tag.endswith("svg") and "<script" not in svg
     assert BUNDLE in files and charts.failures == []
     off = ChartEmbedder(None, "index.md")
     assert str(off(chart)) == "" and off.bootstrap() == ""
+
+
+def _svg_texts(chart: Chart) -> list[str]:
+    assert chart.figure is not None
+    root = ET.fromstring(render(chart.figure))
+    return ["".join(t.itertext()) for t in root.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_each_static_chart_pictures_what_its_live_chart_shows(review_config,
+                                                              review_snapshot) -> None:  # fmt: skip
+    runs = _runs(review_snapshot)
+    h = review_snapshot.histories
+    me, best = runs["sweep-lr-0.1"], runs["new-best"]
+    run_chart = history_chart(h[me.run_id], 300, [Overlay("sweep (parent)",
+                                                          h[runs["sweep"].run_id]),
+                                                  Overlay("new-best (best)", h[best.run_id])])
+    assert run_chart is not None
+    texts = _svg_texts(run_chart)
+    # One panel per metric, titled by its key; the legend names this run and each reference.
+    assert {p["title"]["text"] for p in run_chart.spec["concat"]} <= set(texts)
+    assert {THIS_RUN, "sweep (parent)", "new-best (best)"} <= set(texts)
+    result = evaluate_monitors(review_config, review_snapshot).results[0]
+    monitor = monitor_chart(result, version_marks(result))
+    assert monitor is not None
+    assert {"fail: min 0.9", "warn: min 0.93", "v1 → v2"} <= set(_svg_texts(monitor))
+    progress = best_so_far_chart(review_snapshot.runs, "val_loss", "minimize")
+    assert progress is not None and "run start (UTC)" in _svg_texts(progress)
+    assert any(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d", t) for t in _svg_texts(progress))
+    [bad] = [r for r in review_snapshot.runs if r.name == HOSTILE]
+    hostile = history_chart(review_snapshot.histories[bad.run_id], 300)
+    assert hostile is not None and HOSTILE_METRIC in _svg_texts(hostile)
 
 
 def test_monitor_chart_names_each_threshold_and_marks_the_version_change(

@@ -88,9 +88,12 @@ def test_monitors_page_shows_status_evidence_and_config_lines(review_site: Path)
     assert "monitors.2.metric: no run logged metric 'acuracy' (did you mean 'accuracy'?)" in text
 
 
-def _specs(html: str) -> list[object]:
-    return [json.loads(m)[0]
-            for m in re.findall(r'<script type="application/json">(.*?)</script>', html, re.S)]
+def _specs(site: Path, html: str) -> list[object]:
+    """The specs of a page's charts: files named by the page's `data-daybook-spec` keys (the
+    page itself carries no chart data since issue #14)."""
+    charts = site / "site" / "assets" / "daybook" / "charts"
+    return [json.loads((charts / f"{key}.json").read_text(encoding="utf-8"))
+            for key in re.findall(r'data-daybook-spec="([0-9a-f]{20})"', html)]  # fmt: skip
 
 
 def test_hostile_names_stay_inside_the_chart_spec(
@@ -99,13 +102,14 @@ def test_hostile_names_stay_inside_the_chart_spec(
     runs = review_site / "site" / "experiments" / "train" / "runs"
     [page] = runs.glob(f"*-{review_store.runs['hostile'][:8]}/index.html")
     html = page.read_text(encoding="utf-8")
-    [spec] = _specs(html)
+    [spec] = _specs(review_site, html)
     titles = [p["title"]["text"] for p in spec["concat"]]
     assert HOSTILE_METRIC in titles  # the exact untrusted text survives, inert
     assert "<script>alert" not in html and "</script><script>" not in html
-    # Only Daybook's own scripts: the spec, the bootstrap, and Material's.
+    # Only Daybook's own scripts and Material's: no chart data in the page.
     scripts = re.findall(r"<script\b[^>]*>", html)
-    assert scripts.count('<script type="application/json">') == 1
+    assert scripts.count('<script id="__config" type="application/json">') == 1
+    assert len([t for t in scripts if "application/json" in t]) == 1
 
 
 def test_charts_where_they_belong_and_offline(review_site: Path) -> None:
@@ -113,10 +117,15 @@ def test_charts_where_they_belong_and_offline(review_site: Path) -> None:
     assert (site / "assets" / "daybook" / "vega.js").stat().st_size > 500_000
     assert (site / "assets" / "daybook" / "charts.js").is_file()
     exp = _html(review_site, "experiments/train/index.html")
-    kinds = [(s.get("layer") and "best") or ("concat" in s and "sweep") for s in _specs(exp)]
-    assert kinds == ["best", "sweep"]
+    kinds = [(s.get("layer") and "best") or ("concat" in s and "sweep")
+             for s in _specs(review_site, exp)]  # fmt: skip
+    # The progress chart; the sweeps are a table (issue #14), charted on their compare pages.
+    assert kinds == ["best"]
+    assert "daybook-sweeps" in exp and re.search(r'<a href="compare/[^"]+">compare</a>', exp)
+    # Every page holds back the search index until the search box is used (issue #14).
+    assert exp.index("daybook: the search index") < exp.index("javascripts/bundle.")
     model = _html(review_site, "models/m/index.html")
-    assert len(_specs(model)) == 2  # primary metric per version, and the monitor's trend
+    assert len(_specs(review_site, model)) == 2  # primary metric per version, monitor's trend
     compare = next((site / "experiments" / "train" / "compare").glob("*/index.html"))
     assert "sweep-lr-0.01" in compare.read_text(encoding="utf-8")
     # Pages without a chart load no chart script at all.
@@ -127,7 +136,7 @@ def test_charts_where_they_belong_and_offline(review_site: Path) -> None:
             assert "://" not in src, f"{html_file}: {src}"
     # Each chart's static SVG is an image beside the page, for readers without JavaScript.
     imgs = re.findall(r'<img alt="[^"]*" class="daybook-chart-fallback" src="([^"]+)"', exp)
-    assert len(imgs) == 2
+    assert len(imgs) == 1
     base = site / "experiments" / "train"
     assert all((base / src).resolve().is_file() for src in imgs)
 
@@ -143,13 +152,16 @@ def test_same_reference_point_same_pages(review_site: Path, tmp_path: Path) -> N
     assert any(k.startswith("assets/daybook/charts/") for k in outs[0])
 
 
-def test_builds_are_recorded_for_the_next_review(review_site: Path) -> None:
+def test_builds_are_recorded_but_do_not_move_the_review(review_site: Path) -> None:
+    # Issue #12: the window is "since the last published build", never the last local build
+    # (two builds in a row used to empty the review); state.json still records each build.
     state = json.loads((review_site / ".daybook" / "state.json").read_text())
     assert state["last_build"]["at_ms"] > SINCE
     r = run_cli("generate", "-q", "-C", review_site, "--out", review_site / "gen")
     assert r.returncode == 0, r.stderr
     home = (review_site / "gen" / "index.md").read_text(encoding="utf-8")
-    assert "(the previous build)" in home and "nothing new in the store" in home
+    assert "24 hours before this build; no published build yet" in home
+    assert "the previous build" not in home
 
 
 def test_check_reports_monitor_mistakes_and_gates_on_failures(review_site: Path) -> None:

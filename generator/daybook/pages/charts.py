@@ -1,18 +1,21 @@
-"""Charts: Vega-Lite specs built from analysis results, embedded in pages so they work offline.
+"""Charts: Vega-Lite specs built from analysis results, shown on pages that work offline.
 
-Each chart is three things on the page:
+Each chart is three files and two lines on the page:
 
-- the spec, as JSON inside a `<script type="application/json">` (escaped so no value can end the
-  script or open a comment: run names and metric keys are untrusted);
-- a static SVG of the same spec, rendered at build time with vl-convert and shown as an image,
-  for readers without JavaScript (Backstage TechDocs strips scripts) and until the script runs;
+- the spec, as JSON in `assets/daybook/charts/<key>.json` (the key a hash of the spec; run
+  names and metric keys are untrusted, so they are only ever data values or titles, and the JSON
+  is escaped as for a `<script>` all the same);
+- a static SVG of the same chart (`<key>.svg`), drawn in Python by pages/svg_chart.py and shown
+  as an image, for readers without JavaScript (Backstage TechDocs strips scripts) and until the
+  live chart is drawn; browser-only charts share one "needs JavaScript" image;
 - one small bootstrap script per page that loads `assets/daybook/charts.js`, which loads
   `assets/daybook/vega.js` (vega + vega-lite + vega-embed, copied at build time from the
-  vl-convert-python package, never from a CDN) and renders every chart with the page's palette.
+  vl-convert-python package, never from a CDN) only when a chart is about to scroll into view,
+  fetches its spec and draws it with the page's palette.
 
-Material's instant navigation re-runs the `<script>` tags of a new page's content, but copies
-only their text (not `type` or `id`): so the spec is a JSON *array*, which is also a harmless
-JavaScript expression, and charts.js finds it by position, inside its chart's `<div>`.
+The page holds only `<div class="daybook-chart" data-daybook-spec="<key>">` and the image: no
+chart data, so the HTML stays small however many runs a chart draws, and Material's instant
+navigation (which re-creates scripts) has nothing to lose.
 
 Specs use fixed field names only (`x`, `y`, `label` …): an untrusted string is only ever a data
 value or a title, never a field name or an expression.
@@ -21,10 +24,11 @@ value or a title, never a field name or an expression.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
-import posixpath
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -36,23 +40,16 @@ from daybook.analysis.series import Point, best_so_far, downsample, is_finite, p
 from daybook.core.config import Direction
 from daybook.core.snapshot import MetricHistory, Run
 from daybook.pages.paths import relative
+from daybook.pages.svg_chart import Figure, Panel, Rule, render
+from daybook.pages.svg_chart import Series as Line
 from daybook.safety.escape import md_text
 
 ASSETS = "assets/daybook"
 CHART_DIR = f"{ASSETS}/charts"
 BUNDLE = f"{ASSETS}/vega.js"
 LIVE_ONLY = f"{CHART_DIR}/needs-javascript.svg"  # the one fallback of every browser-only chart
+GREY = "#7f7f7f"
 STATUS_COLORS = {"ok": "#43a047", "warn": "#fb8c00", "fail": "#e53935", "error": "#8e24aa"}
-# The static SVG has to read on Material's light and dark backgrounds alike: mid-grey text.
-STATIC_CONFIG: dict[str, Any] = {
-    "background": None,
-    "font": "sans-serif",
-    "axis": {"labelColor": "#7f7f7f", "titleColor": "#7f7f7f", "gridColor": "#7f7f7f33",
-             "domainColor": "#7f7f7f", "tickColor": "#7f7f7f"},
-    "legend": {"labelColor": "#7f7f7f", "titleColor": "#7f7f7f"},
-    "title": {"color": "#7f7f7f", "fontSize": 12},
-    "view": {"stroke": "#7f7f7f33"},
-}  # fmt: skip
 MAX_RUN_POINTS = 400  # runs drawn on an experiment's progress chart (page weight)
 MAX_CONCAT = 12  # sub-charts of one chart (metrics of a run, params of a sweep)
 
@@ -66,9 +63,14 @@ class Chart:
     title: str
     spec: dict[str, Any]
     notes: tuple[str, ...] = ()
-    # False: drawn in the browser only, with one shared "needs JavaScript" image as its fallback,
-    # for secondary charts whose static SVG would multiply the build's cost (issue #14).
-    static: bool = True
+    # The static picture (pages/svg_chart.py) shown without JavaScript and until the live chart
+    # is drawn; None: drawn in the browser only, with one shared "needs JavaScript" image, for
+    # secondary charts whose numbers a table on the same or a linked page already carries.
+    figure: Figure | None = None
+
+    @property
+    def static(self) -> bool:
+        return self.figure is not None
 
 
 def _schema() -> str:
@@ -99,8 +101,17 @@ def script_json(value: Any) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _utc_day(day: int) -> str:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
+
+
 def _utc(ms: int) -> str:
-    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    """`%Y-%m-%d %H:%M:%S UTC`, computed by hand: a run page's chart writes one per point
+    (~250,000 a build at 20,000 runs), and strftime was a third of drawing them."""
+    day, second = divmod(int(ms) // 1000, 86_400)
+    hour, rest = divmod(second, 3600)
+    return f"{_utc_day(day)} {hour:02d}:{rest // 60:02d}:{rest % 60:02d} UTC"
 
 
 def _num(value: float) -> float | int:
@@ -289,8 +300,9 @@ def history_chart(
     spec: dict[str, Any] = {"concat": panels, "columns": 2,
                             "resolve": {"scale": {"y": "independent"}}}  # fmt: skip
     title = f"Chart of each metric's history: {keys}"
+    shown = [label for label in labels if label != THIS_RUN] if overlays else []
+    figure = _history_figure(panels, labels if shown else [])
     if overlays:
-        shown = [label for label in labels if label != THIS_RUN]
         if shown:
             # One colour scale for every panel (one legend); the toggle lives in the first panel
             # and every panel's opacity follows it.
@@ -313,7 +325,29 @@ def history_chart(
                 panel["mark"] = {"type": "line", "point": {"filled": True, "size": 16}}
                 for v in panel["data"]["values"]:
                     v.pop("series", None)
-    return Chart("history", title, _base(spec), tuple(notes))
+    return Chart("history", title, _base(spec), tuple(notes), figure)
+
+
+def _history_figure(panels: Sequence[dict[str, Any]], labels: Sequence[str]) -> Figure:
+    """The static picture of a run's histories: one panel per metric, this run in blue, each
+    reference in its legend colour (a one-value reference as a dashed level line)."""
+    colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(labels)}
+    out = []
+    for p in panels:
+        by_series: dict[str, list[tuple[float, float]]] = {}
+        for v in p["data"]["values"]:
+            by_series.setdefault(v.get("series", THIS_RUN), []).append((v["x"], v["y"]))
+        alone = len(by_series) == 1
+        series = tuple(
+            Line(tuple(xy), colors.get(name, SERIES_COLORS[0]), dots=alone and len(xy) <= 150)
+            for name, xy in by_series.items()
+        )
+        rules = tuple(Rule(f["y"], "y", colors.get(f["series"], SERIES_COLORS[1]), dash="5 3")
+                      for f in p.get("finals", ()))  # fmt: skip
+        kind = "time" if p["encoding"]["x"]["type"] == "temporal" else "linear"
+        out.append(Panel(series, rules, p["title"]["text"], kind,
+                         "time (UTC)" if kind == "time" else "step"))  # fmt: skip
+    return Figure(tuple(out), columns=2, legend=tuple((lb, colors[lb]) for lb in labels))
 
 
 # --- experiment page -----------------------------------------------------------------------------
@@ -380,8 +414,13 @@ def best_so_far_chart(runs: Sequence[Run], metric: str, direction: Direction) ->
             f"{len(shown)} of {len(ordered)} runs drawn: the lowest and highest of each stretch "
             "of time are kept; the best-so-far line uses every run",
         )
+    figure = Figure((Panel(
+        (Line(tuple((p["x"], p["y"]) for p in run_values), GREY, line=False, dots=True,
+              radius=3.5, opacity=0.7),
+         Line(tuple((p["x"], p["y"]) for p in best_values), SERIES_COLORS[0], step=True)),
+        x_kind="time", x_title="run start (UTC)", y_title=metric, width=600, height=220),))
     return Chart("best-so-far", f"Chart of {metric} per run over time, with the {word} so far",
-                 spec, notes)  # fmt: skip
+                 spec, notes, figure)  # fmt: skip
 
 
 def _as_number(text: str | None) -> float | None:
@@ -434,7 +473,25 @@ def sweep_chart(sw: Sweep) -> Chart | None:
     if len(sw.varying) > MAX_CONCAT:
         notes = (f"{len(sw.varying) - MAX_CONCAT} more varied params are not charted",)
     return Chart("sweep", f"Chart of {metric} against each swept param of {sw.parent.name}",
-                 _base({"concat": panels, "columns": 3}), notes)  # fmt: skip
+                 _base({"concat": panels, "columns": 3}), notes, _sweep_figure(panels))  # fmt: skip
+
+
+def _sweep_figure(panels: Sequence[dict[str, Any]]) -> Figure:
+    out = []
+    for p in panels:
+        rows = p["data"]["values"]
+        if p["encoding"]["x"]["type"] == "ordinal":
+            cats = tuple(dict.fromkeys(str(r["x"]) for r in rows))
+            place = {c: i for i, c in enumerate(cats)}
+            xy = tuple((float(place[str(r["x"])]), r["y"]) for r in rows)
+            out.append(Panel((Line(xy, SERIES_COLORS[0], line=False, dots=True, radius=3),),
+                             title=p["title"]["text"], x_kind="category", categories=cats,
+                             width=190, height=150))  # fmt: skip
+        else:
+            xy = tuple((r["x"], r["y"]) for r in rows)
+            out.append(Panel((Line(xy, SERIES_COLORS[0], line=False, dots=True, radius=3),),
+                             title=p["title"]["text"], width=190, height=150))  # fmt: skip
+    return Figure(tuple(out), columns=3)
 
 
 # --- compare page: a sweep's curves and its parallel coordinates --------------------------------
@@ -495,8 +552,7 @@ def sweep_curves_chart(sw: Sweep, histories: Mapping[str, Sequence[MetricHistory
         },
     })  # fmt: skip
     return Chart("sweep-curves", f"Chart of {metric} by step for each child run of "
-                 f"{sw.parent.name or sw.parent.run_id[:8]}", spec, tuple(notes),
-                 static=False)  # fmt: skip
+                 f"{sw.parent.name or sw.parent.run_id[:8]}", spec, tuple(notes))  # fmt: skip
 
 
 def _child_labels(children: Sequence[Run]) -> dict[str, str]:
@@ -580,8 +636,7 @@ def parallel_chart(sw: Sweep) -> Chart | None:
     if len(sw.varying) > MAX_CONCAT:
         notes = (f"{len(sw.varying) - MAX_CONCAT} more varied params are not drawn",)
     return Chart("parallel", f"Parallel coordinates of the varied params of "
-                 f"{sw.parent.name or sw.parent.run_id[:8]} and {metric}", spec, notes,
-                 static=False)  # fmt: skip
+                 f"{sw.parent.name or sw.parent.run_id[:8]} and {metric}", spec, notes)  # fmt: skip
 
 
 def _positions(raw: Mapping[str, Any], numeric: bool
@@ -634,7 +689,12 @@ def versions_chart(rows: Sequence[tuple[int, float | None, str, Sequence[str]]],
             ],
         },
     })  # fmt: skip
-    return Chart("versions", f"Chart of {metric} per model version", spec)
+    figure = Figure((Panel(
+        (Line(tuple((float(i), row["y"]) for i, row in enumerate(values)), SERIES_COLORS[0],
+              dots=True, radius=4),),
+        x_kind="category", categories=tuple(order), x_title="version", y_title=metric,
+        width=max(300, min(600, 120 * len(values))), height=200),))
+    return Chart("versions", f"Chart of {metric} per model version", spec, (), figure)
 
 
 def monitor_chart(result: MonitorResult, marks: Sequence[VersionMark] = ()) -> Chart | None:
@@ -737,8 +797,18 @@ def monitor_chart(result: MonitorResult, marks: Sequence[VersionMark] = ()) -> C
     if result.total_evaluations > len(result.evaluations):
         notes.append(f"the last {len(result.evaluations)} of {result.total_evaluations} "
                      "evaluations are shown")  # fmt: skip
+    xy = tuple((float(v["x"]), v["y"]) for v in values)
+    dots = tuple(STATUS_COLORS.get(v["status"], GREY) for v in values)
+    series = (Line(xy, "#9e9e9e"), Line(xy, "", line=False, dots=True, radius=4, dot_colors=dots))
+    level = {"warn": STATUS_COLORS["warn"], "fail": STATUS_COLORS["fail"]}
+    lines = tuple(Rule(r["y"], "y", level.get(r["level"], GREY), r["label"],
+                       "2 3" if r["level"] == "warn" else "7 3", r["side"] == "right")
+                  for r in rules)  # fmt: skip
+    lines += tuple(Rule(float(m.time), "x", "#5e35b1", m.label) for m in marks)
+    figure = Figure((Panel(series, lines, x_kind="time", x_title="evaluated (UTC)",
+                           y_title=metric, width=600, height=200),))  # fmt: skip
     return Chart("monitor", f"Chart of {metric} of monitor {result.monitor.name} over time",
-                 spec, tuple(notes))  # fmt: skip
+                 spec, tuple(notes), figure)  # fmt: skip
 
 
 # --- rendering and embedding ---------------------------------------------------------------------
@@ -773,52 +843,54 @@ class TextCache(Protocol):
 
 @dataclass
 class ChartSet:
-    """Every chart of one build: each spec's static SVG, rendered once (and kept in `cache`,
-    keyed by the spec and the vl-convert version, so a rebuild renders only what changed),
-    published under assets/daybook/charts/."""
+    """Every chart of one build, as files under assets/daybook/charts/: each chart's spec
+    (`<key>.json`, fetched by charts.js when the chart nears the viewport, so pages carry no
+    chart data) and its static SVG (`<key>.svg`, drawn in Python: no cache needed, issue #14).
+    The key is a hash of the spec, so the same chart on two pages is one pair of files."""
 
-    cache: TextCache | None = None
+    cache: TextCache | None = None  # keeps the chart library between builds
     svgs: dict[str, str] = field(default_factory=dict)  # asset path -> SVG text
+    specs: dict[str, str] = field(default_factory=dict)  # asset path -> spec JSON
     failures: list[str] = field(default_factory=list)
+    _bundle: Future[str] | None = None
 
-    def asset(self, chart: Chart) -> str:
-        if not chart.static:
-            self.svgs.setdefault(LIVE_ONLY, _fallback_svg("This chart needs JavaScript."))
-            return LIVE_ONLY
+    def add(self, chart: Chart) -> tuple[str, str]:
+        """The chart's key and its fallback image's asset path."""
+        if self._bundle is None:
+            # The library takes vl-convert seconds to bundle when not cached (a first build);
+            # it runs in its own thread (mostly outside the GIL) while pages are rendered.
+            pool = ThreadPoolExecutor(1, thread_name_prefix="daybook-vega")
+            self._bundle = pool.submit(vega_bundle, self.cache)
+            pool.shutdown(wait=False)  # the thread ends with its one task
         text = script_json(chart.spec)
-        key = hashlib.sha256(f"{_vl_convert_version()}\n{text}".encode()).hexdigest()[:20]
+        key = hashlib.sha256(text.encode()).hexdigest()[:20]
+        self.specs.setdefault(f"{CHART_DIR}/{key}.json", text)
+        if chart.figure is None:
+            self.svgs.setdefault(LIVE_ONLY, _fallback_svg("This chart needs JavaScript."))
+            return key, LIVE_ONLY
         path = f"{CHART_DIR}/{key}.svg"
         if path not in self.svgs:
-            self.svgs[path] = self._render(key, chart)
-        return path
+            try:
+                self.svgs[path] = render(chart.figure)
+            except (ValueError, OverflowError, ZeroDivisionError) as exc:  # never stop a build
+                self.failures.append(f"{chart.title}: {type(exc).__name__}: {exc}"[:200])
+                self.svgs[path] = _fallback_svg("This chart could not be drawn; see the table.")
+        return key, path
 
-    def _render(self, key: str, chart: Chart) -> str:
-        name = f"charts/{key}.svg"
-        cached = self.cache.get(name) if self.cache is not None else None
-        if cached is not None:
-            return cached
-        try:
-            import vl_convert
-
-            svg = vl_convert.vegalite_to_svg(chart.spec, config=STATIC_CONFIG)
-        except Exception as exc:  # a chart that cannot be drawn must not stop the build
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            self.failures.append(f"{chart.title}: {first}")
-            return _fallback_svg("This chart could not be drawn; see the table.")
-        if self.cache is not None:
-            self.cache.put(name, svg)
-        return svg
+    def asset(self, chart: Chart) -> str:
+        return self.add(chart)[1]
 
     def files(self) -> dict[str, str]:
-        """The SVGs and the chart library, as files for the built site."""
+        """The SVGs, the specs and the chart library, as files for the built site."""
         if not self.svgs:
             return {}
-        return {**self.svgs, BUNDLE: vega_bundle(self.cache)}
+        bundle = self._bundle.result() if self._bundle is not None else vega_bundle(self.cache)
+        return {**self.svgs, **self.specs, BUNDLE: bundle}
 
     def prune_cache(self) -> None:
-        """Forget cached SVGs this build did not use, so the cache never outgrows the site."""
+        """Forget the SVGs earlier versions cached (charts are no longer cached)."""
         if self.cache is not None:
-            self.cache.keep_only("charts", {posixpath.basename(p) for p in self.svgs})
+            self.cache.keep_only("charts", set())
 
 
 _BUNDLES: dict[str, str] = {}
@@ -830,9 +902,11 @@ def vega_bundle(cache: TextCache | None = None) -> str:
     Wrapped in a function so its top-level `const`s stay private: loaded twice, the bare bundle
     would throw "Identifier has already been declared". It sets window.vegaEmbed."""
     version = _vl_convert_version()
-    if version in _BUNDLES:
-        return _BUNDLES[version]
     name = f"vega-{version}.js"
+    if version in _BUNDLES:
+        if cache is not None and cache.get(name) is None:
+            cache.put(name, _BUNDLES[version])  # a second site built in the same process
+        return _BUNDLES[version]
     text = cache.get(name) if cache is not None else None
     if text is None:
         import vl_convert
@@ -862,7 +936,10 @@ _BOOTSTRAP = (
 
 class ChartEmbedder:
     """Charts as seen from one page: `{{ chart(c) }}` in a template embeds chart `c` (nothing
-    when charts are off or `c` is None); the page's bootstrap script is added once at the end."""
+    when charts are off or `c` is None); the page's bootstrap script is added once at the end.
+
+    A chart on the page is its static image and the key of its spec (`data-daybook-spec`, a hex
+    hash): no chart data in the HTML, so a page's weight does not grow with its runs."""
 
     def __init__(self, charts: ChartSet | None, page: str) -> None:
         self.charts = charts
@@ -873,18 +950,17 @@ class ChartEmbedder:
         if chart is None or self.charts is None:
             return Markup("")
         self.count += 1
-        svg = relative(self.page, self.charts.asset(chart))
+        key, asset = self.charts.add(chart)
+        svg = relative(self.page, asset)
         notes = "".join(
             f'\n<p class="daybook-chart-note">{md_text(n)}</p>\n' for n in chart.notes
         )
         return Markup(
-            '<div class="daybook-chart" data-search-exclude markdown>\n\n'
-            f"![{md_text(chart.title)}]({svg}){{ .daybook-chart-fallback }}\n\n"
-            f'<script type="application/json">[{script_json(chart.spec)}]</script>\n\n'
+            f'<div class="daybook-chart" data-daybook-spec="{key}" data-search-exclude markdown>'
+            f"\n\n![{md_text(chart.title)}]({svg}){{ .daybook-chart-fallback }}\n\n"
             f"</div>\n{notes}\n"
         )
 
     def bootstrap(self) -> str:
         """The script that loads charts.js; "" when the page has no chart."""
         return f"\n{_BOOTSTRAP}\n" if self.count else ""
-

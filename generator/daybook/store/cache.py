@@ -1,5 +1,7 @@
-"""Daybook's rebuildable cache (`.daybook/cache/`): chart SVGs and the chart library, kept so a
-rebuild redraws only what changed. Best effort: a cache that cannot be written is only slower."""
+"""Daybook's rebuildable cache (`.daybook/cache/`): the chart library (vega.js, seconds for
+vl-convert to bundle), kept between builds. Chart SVGs are drawn in Python now, too cheap to
+cache (issue #14); `charts/` left by earlier versions is emptied. Best effort: a cache that cannot
+be written is only slower."""
 
 from __future__ import annotations
 

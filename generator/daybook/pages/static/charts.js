@@ -1,14 +1,17 @@
-/* Daybook charts: renders every `div.daybook-chart` of the page with vega-embed.
+/* Daybook charts: renders each `div.daybook-chart` of the page with vega-embed when it is
+ * about to scroll into view.
  *
- * Loaded by a one-line bootstrap that Daybook puts on pages with charts only; it loads
- * vega.js (copied from the vl-convert-python package at build time) beside itself, once.
+ * Loaded by a one-line bootstrap that Daybook puts on pages with charts only. vega.js (0.9 MB,
+ * copied from the vl-convert-python package at build time) is loaded beside this file once,
+ * and only when the first chart nears the viewport (an IntersectionObserver), so a page opened
+ * at its runs table never downloads it and nothing chart-related delays the page (issue #14).
  * Material's instant navigation re-runs the bootstrap on each new page, which then calls
  * `daybookCharts.render()` again. Charts follow Material's palette, and are drawn again when
  * the reader switches between light and dark.
  *
- * The spec of a chart is the JSON array in the <script> inside its div (found by position:
- * instant navigation re-creates scripts without their attributes). The static SVG image stays
- * visible until the live chart has rendered, and comes back if rendering fails.
+ * A chart's spec is `charts/<key>.json` beside the chart images, `<key>` being the div's
+ * `data-daybook-spec` (a hex hash written by Daybook). The static SVG image stays visible
+ * until the live chart has rendered, and stays if loading or rendering fails.
  */
 (function () {
   "use strict";
@@ -19,6 +22,22 @@
   var here = document.currentScript ? document.currentScript.src : document.baseURI;
   var live = []; // {el, view}
   var waiting = null; // callbacks until vega.js has loaded
+  var NEAR = "300px 0px"; // start loading when a chart is this close to the viewport
+  var SETTLE_MS = 250; // ... and stays there this long: not while the page jumps to an anchor
+  var observer = "IntersectionObserver" in window
+    ? new IntersectionObserver(function (entries) {
+      entries.forEach(function (entry) {
+        var el = entry.target;
+        clearTimeout(el.__daybookTimer);
+        if (!entry.isIntersecting) return;
+        el.__daybookTimer = setTimeout(function () {
+          if (!near(el)) return; // scrolled away meanwhile (the observer says so, maybe later)
+          observer.unobserve(el);
+          load(el);
+        }, SETTLE_MS);
+      });
+    }, { rootMargin: NEAR })
+    : null;
 
   function withVega(callback) {
     if (window.vegaEmbed) {
@@ -77,16 +96,38 @@
     };
   }
 
-  function specOf(el) {
-    var script = el.querySelector("script");
-    if (!script) return null;
-    try {
-      var parsed = JSON.parse(script.textContent);
-      return Array.isArray(parsed) ? parsed[0] : parsed;
-    } catch (e) {
-      console.warn("daybook: a chart's spec is not valid JSON", e);
-      return null;
-    }
+  function near(el) {
+    var box = el.getBoundingClientRect();
+    return box.bottom > -300 && box.top < window.innerHeight + 300; // as NEAR says
+  }
+
+  function specUrl(el) {
+    var key = el.getAttribute("data-daybook-spec") || "";
+    var img = el.querySelector("img.daybook-chart-fallback");
+    if (!/^[0-9a-f]{8,64}$/.test(key) || !img) return null;
+    if (location.protocol === "file:") return null; // opened from disk: no fetch, static chart
+    return new URL(key + ".json", img.src).href; // the images sit beside the specs
+  }
+
+  function load(el) {
+    // Fetch the spec and the library together, then draw.
+    var url = specUrl(el);
+    if (!url || el.hasAttribute("data-daybook-rendered")) return;
+    el.setAttribute("data-daybook-rendered", "pending");
+    var spec = fetch(url).then(function (response) {
+      if (!response.ok) throw new Error(url + ": " + response.status);
+      return response.json();
+    });
+    spec.catch(function () {}); // reported below, once vega.js is there
+    withVega(function () {
+      spec.then(function (value) {
+        if (el.isConnected) draw(el, value, theme());
+      }).catch(function (error) {
+        el.setAttribute("data-daybook-rendered", "failed");
+        console.warn("daybook: a chart's spec could not be loaded; showing the static one",
+          error);
+      });
+    });
   }
 
   function fallbackOf(el) {
@@ -103,10 +144,9 @@
     });
   }
 
-  function draw(el, look) {
-    var spec = specOf(el);
-    if (!spec) return;
+  function draw(el, spec, look) {
     el.setAttribute("data-daybook-rendered", "pending");
+    el.__daybookSpec = spec;
     var target = el.querySelector(".daybook-chart-view");
     if (!target) {
       target = document.createElement("div");
@@ -132,31 +172,36 @@
   }
 
   function render() {
+    // Watch the page's charts; each is drawn when it nears the viewport (all at once where
+    // the browser has no IntersectionObserver). Not before the page has loaded: a page opened
+    // at an anchor (`#all-runs`) is still at its top until then, charts and all in view.
+    if (document.readyState !== "complete") {
+      window.addEventListener("load", function () { requestAnimationFrame(render); },
+        { once: true });
+      return;
+    }
     forget();
-    var todo = Array.prototype.filter.call(
-      document.querySelectorAll("div.daybook-chart"),
-      function (el) { return !el.hasAttribute("data-daybook-rendered"); }
-    );
-    if (!todo.length) return;
-    withVega(function () {
-      var look = theme();
-      todo.forEach(function (el) {
-        if (el.isConnected && !el.hasAttribute("data-daybook-rendered")) draw(el, look);
-      });
+    Array.prototype.forEach.call(document.querySelectorAll("div.daybook-chart"), function (el) {
+      if (el.hasAttribute("data-daybook-rendered") || el.__daybookWatched) return;
+      el.__daybookWatched = true;
+      if (observer) observer.observe(el);
+      else load(el);
     });
   }
 
   function redraw() {
     // The reader switched palette: draw every live chart again with the new colours.
     forget();
-    live.forEach(function (entry) {
+    var again = live;
+    live = [];
+    if (!again.length) return;
+    var look = theme();
+    again.forEach(function (entry) {
       entry.view.finalize();
       var view = entry.el.querySelector(".daybook-chart-view");
       if (view) view.remove();
-      entry.el.removeAttribute("data-daybook-rendered");
+      draw(entry.el, entry.el.__daybookSpec, look);
     });
-    live = [];
-    render();
   }
 
   new MutationObserver(redraw).observe(document.body, {
