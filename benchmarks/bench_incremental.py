@@ -17,6 +17,7 @@ pull's own summary line ("incremental pull: 100 new runs, 0 updated, …").
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import re
@@ -92,6 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--store", type=Path, required=True, help="a scratch mlflow.db (written to)")
     ap.add_argument("--new-runs", type=int, default=100)
     ap.add_argument("--site", type=Path, help="scratch site folder (default: a temporary one)")
+    ap.add_argument("--json", type=Path, help="also write the raw results here")
     args = ap.parse_args(argv)
     uri = f"sqlite:///{args.store.resolve()}"
     site = args.site or Path(tempfile.mkdtemp(prefix="daybook-bench-incremental-"))
@@ -115,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {label} | {r['wall']:.1f} s | {r['cpu']:.1f} s | {r['rss_mb']:.0f} MB "
             f"| {r['load']:.1f} | {r['summary']} |"
         )
+    if args.json:
+        args.json.write_text(json.dumps([{"label": label, **r} for label, r in rows], indent=1))
     print("\nProgress of the last pull:\n")
     print("```text\n" + str(rows[-1][1]["log"]).strip() + "\n```")
     return 0

@@ -149,8 +149,12 @@ def run_to_dict(r: Run) -> dict[str, Any]:
         "user": r.user,
         "artifact_uri": r.artifact_uri,
         "params": r.params,
-        # key -> [value, step, timestamp]: a run has few metrics, a store has many runs
-        "metrics": {k: [_f(m.value), m.step, m.timestamp] for k, m in r.metrics.items()},
+        # key -> [value, step, timestamp]: a run has few metrics, a store has many runs. `v - v`
+        # is 0.0 for every finite float (NaN for the rest): the check without a call per value.
+        "metrics": {
+            k: [v if (v := m.value) - v == 0.0 else _f(v), m.step, m.timestamp]
+            for k, m in r.metrics.items()
+        },
         "tags": r.tags,
         "datasets": [[d.name, d.digest, d.source_type, d.source, d.context] for d in r.datasets],
     }
