@@ -1,6 +1,7 @@
 """Check that make_store's bulk path writes what MLflow's own client writes.
 
     python benchmarks/check_store.py --runs 120 --experiments 4 --metrics 5 --steps 30
+    python benchmarks/check_store.py --wide          # a small wide store (make_wide_store.py)
 
 Builds the same plan twice, once in bulk and once through `MlflowClient` (create_run, log_batch,
 set_terminated), then compares, with run ids replaced by run names (the client picks its own ids):
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from make_store import build_store, log, make_plan
+from make_wide_store import make_wide_plan
 
 # Columns stamped with the wall clock when MLflow creates the object: not part of the plan.
 CLOCK_COLUMNS = {"creation_time", "last_update_time", "last_updated_time"}
@@ -156,8 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, help="keep the two stores here (default: a temp dir)")
+    ap.add_argument("--wide", action="store_true", help="a small wide plan (make_wide_store.py): "
+                    "--runs runs × 250 params (25 varying) × --metrics metrics, a sweep of 8")
     args = ap.parse_args(argv)
-    plan = make_plan(args.runs, args.experiments, args.metrics, args.steps, args.seed)
+    if args.wide:
+        plan = make_wide_plan(min(args.runs, 24), 250, 25, max(args.metrics, 30), 8,
+                              args.steps, args.seed)  # fmt: skip
+    else:
+        plan = make_plan(args.runs, args.experiments, args.metrics, args.steps, args.seed)
     with tempfile.TemporaryDirectory(prefix="daybook-check-") as tmp:
         root = args.out or Path(tmp)
         bulk = build_store(plan, root / "bulk", force=True)

@@ -480,7 +480,9 @@ def _write_runs_via_client(
         )
         rid = run.info.run_id
         run_ids.append(rid)
-        client.log_batch(rid, params=[Param(k, v) for k, v in r.params.items()])
+        params = [Param(k, v) for k, v in r.params.items()]
+        for i in range(0, len(params), 100):  # MLflow takes at most 100 params a batch
+            client.log_batch(rid, params=params[i : i + 100])
         points = [
             Metric(key, float("nan") if nan else value, ts, step)
             for key, value, ts, step, nan in mem.execute(

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from daybook.analysis.columns import param_columns, varying_params
+from daybook.analysis.columns import (
+    all_keys,
+    constant_params,
+    param_columns,
+    prefix_groups,
+    prefix_of,
+    varying_params,
+)
 from daybook.core.snapshot import Run
 from daybook.safety.redact import MASK
 
@@ -69,3 +76,32 @@ def test_the_sites_choice_comes_first_in_its_order() -> None:
 def test_no_runs_no_columns() -> None:
     assert param_columns([], 4) == []
     assert param_columns([run("only", lr="1")], 4) == []
+
+
+# --- wide experiments (issue #15) -----------------------------------------------------------------
+
+
+def test_a_key_s_group_is_its_first_dotted_or_slashed_part() -> None:
+    assert prefix_of("optimizer.lr") == "optimizer."
+    assert prefix_of("model.encoder.depth") == "model."
+    assert prefix_of("train/loss") == "train/"
+    assert prefix_of("lr") == prefix_of(".hidden") == ""
+
+
+def test_groups_are_sorted_with_the_ungrouped_keys_last() -> None:
+    keys = ["seed", "optimizer.lr", "model.depth", "lr", "optimizer.beta", "lr"]
+    assert prefix_groups(keys) == [
+        ("model.", ["model.depth"]),
+        ("optimizer.", ["optimizer.beta", "optimizer.lr"]),
+        ("", ["lr", "seed"]),
+    ]
+
+
+def test_constant_params_are_those_every_run_has_with_one_value() -> None:
+    assert constant_params(RUNS) == {"api_token": MASK, "optimizer": "adam"}
+    assert constant_params(RUNS[:1]) == {}  # one run: nothing to be constant across
+    assert constant_params([run("a", x="1"), run("b")]) == {}  # a run without it
+
+
+def test_all_keys_lists_every_param_and_metric_once() -> None:
+    assert all_keys(RUNS) == (["api_token", "depth", "lr", "optimizer", "seed"], [])

@@ -43,3 +43,38 @@ def param_columns(runs: Sequence[Run], limit: int, chosen: Sequence[str] = ()) -
     picked = [k for k in dict.fromkeys(chosen) if k in present and k not in masked]
     rest = [k for k in varying_params(runs) if k not in picked]
     return (picked + rest)[: max(limit, 0)]
+
+
+def prefix_of(key: str) -> str:
+    """The group a column belongs to in the picker: the key up to its first `.` or `/`,
+    separator included (`optimizer.lr` -> `optimizer.`), or "" for a key with neither."""
+    cut = min((i for i in (key.find("."), key.find("/")) if i > 0), default=-1)
+    return key[: cut + 1] if cut > 0 else ""
+
+
+def prefix_groups(keys: Sequence[str]) -> list[tuple[str, list[str]]]:
+    """`keys` grouped by prefix, groups and keys sorted by name (the ungrouped ones, "", last)."""
+    groups: dict[str, list[str]] = {}
+    for key in sorted(set(keys)):
+        groups.setdefault(prefix_of(key), []).append(key)
+    return sorted(groups.items(), key=lambda kv: (kv[0] == "", kv[0]))
+
+
+def constant_params(runs: Sequence[Run]) -> dict[str, str]:
+    """The params every run of `runs` has with one same value: a run page folds them under one
+    line. Empty for fewer than two runs (nothing to be constant across)."""
+    if len(runs) < 2:
+        return {}
+    first, *rest = runs
+    same = dict(first.params)
+    for r in rest:
+        same = {k: v for k, v in same.items() if r.params.get(k, _MISSING) == v}
+        if not same:
+            break
+    return dict(sorted(same.items()))
+
+
+def all_keys(runs: Sequence[Run]) -> tuple[list[str], list[str]]:
+    """Every param key and every metric key any of `runs` logged, sorted."""
+    return (sorted({k for r in runs for k in r.params}),
+            sorted({k for r in runs for k in r.metrics}))  # fmt: skip

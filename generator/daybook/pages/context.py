@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from daybook.analysis.columns import param_columns
+from daybook.analysis.columns import all_keys, param_columns
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
 from daybook.core.config import DaybookConfig
 from daybook.core.numbers import decimals_for
@@ -57,6 +57,12 @@ class ExperimentView:
     @property
     def best(self) -> Run | None:
         return self.leaders[0] if self.leaders else None
+
+    @cached_property
+    def keys(self) -> tuple[list[str], list[str]]:
+        """Every param key and every metric key its runs logged, sorted (computed once: a wide
+        experiment has thousands, asked for by its table, its columns and its Columns list)."""
+        return all_keys(self.runs)
 
     @cached_property
     def by_id(self) -> dict[str, Run]:

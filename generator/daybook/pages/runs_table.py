@@ -42,6 +42,8 @@ FORMAT = 1
 NAME_LIMIT = 200
 PARAM_LIMIT = 40  # as the Markdown table cuts them
 USER_LIMIT = 30
+COLUMNS_INDEX = "columns/index.json"  # every column of the experiment (pages/columns_data.py)
+WIDE_ABOVE = 24  # more params + metrics than this: the table gets the script and its picker
 _CONTROL = {c: " " for c in [*range(32), 127, 0x85, 0x2028, 0x2029]}
 
 
@@ -56,6 +58,10 @@ class RunTableView:
     data_path: str | None  # where runs.json goes in the site, when paged
     data_url: Markup  # runs.json relative to the page
     script_url: Markup  # the table script relative to the page
+    columns_path: str | None  # columns/index.json in the site, when paged
+    columns_url: Markup  # the same, relative to the page ("" when not paged)
+    preset: Markup  # daybook.yml's preset columns, as a JSON list (or "")
+    key: str  # what the browser remembers the reader's columns under (the experiment id)
 
 
 def run_table(
@@ -64,10 +70,18 @@ def run_table(
     paths: SitePaths,
     page: str,
     directory_urls: bool = True,
+    key: str | None = None,
+    folder: str | None = None,
 ) -> RunTableView:
+    """The table of `exp`'s rows on `page`; `key`: what the reader's column choice is kept
+    under in the browser (default: the experiment id; a sweep's compare page has its own);
+    `folder`: where runs.json and columns/ go (default: the page's folder)."""
     settings = config.run_table
-    paged = len(exp.rows) > settings.paged_above
-    data_path = posixpath.join(posixpath.dirname(page), RUNS_JSON) if paged else None
+    paged = len(exp.rows) > settings.paged_above or is_wide(exp)
+    folder = posixpath.dirname(page) if folder is None else folder
+    data_path = posixpath.join(folder, RUNS_JSON) if paged else None
+    columns_path = posixpath.join(folder, COLUMNS_INDEX) if paged else None
+    chosen = preset(config, exp)
     return RunTableView(
         rows=exp.rows[: settings.page_size] if paged else exp.rows,
         total=len(exp.rows),
@@ -76,15 +90,39 @@ def run_table(
         data_path=data_path,
         data_url=Markup(relative_url(page, data_path, directory_urls) if data_path else ""),
         script_url=Markup(relative_url(page, SCRIPT, directory_urls)),
+        columns_path=columns_path,
+        columns_url=Markup(
+            relative_url(page, columns_path, directory_urls) if columns_path else ""
+        ),
+        preset=Markup(json.dumps(chosen, ensure_ascii=True) if chosen and paged else ""),
+        key=key or exp.experiment.experiment_id,
     )
 
 
-def _cut(value: object, limit: int) -> str:
+def is_wide(exp: ExperimentView) -> bool:
+    """True when the experiment logs more columns than its table shows and than a reader takes
+    in at a glance: its runs table is then script-driven, with the picker over every column
+    (loaded on demand from columns/, pages/columns_data.py), however few its runs."""
+    params, metrics = exp.keys
+    shown = len(exp.param_columns) + len(exp.metric_columns)
+    return len(params) + len(metrics) > max(WIDE_ABOVE, shown)
+
+
+def preset(config: DaybookConfig, exp: ExperimentView) -> list[str]:
+    """The columns daybook.yml's `experiments.columns` presets for this experiment and that it
+    has, as written there: the script shows them until the reader picks others."""
+    params, metrics = exp.keys
+    known = set(params) | set(metrics)
+    return [k for k in dict.fromkeys(config.experiments.columns_for(exp.experiment.name))
+            if k in known]  # fmt: skip
+
+
+def cell_text(value: object, limit: int) -> str:
     text = str(value).translate(_CONTROL)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _number(value: float | None) -> float | int | str | None:
+def json_number(value: float | None) -> float | int | str | None:
     if value is None:
         return None
     if math.isnan(value):
@@ -104,15 +142,15 @@ def runs_json(exp: ExperimentView, paths: SitePaths, page: str, directory_urls: 
         rows.append(
             [
                 r.run_id,
-                _cut(run_label(r), NAME_LIMIT),
+                cell_text(run_label(r), NAME_LIMIT),
                 row.depth,
                 paths.url(page, target) if target else "",  # its page, or the run viewer
                 r.status,
                 r.start_time // 1000 if r.start_time is not None else None,
                 r.duration_ms,
-                _cut(r.user, USER_LIMIT),
-                *(_cut(r.params.get(p, ""), PARAM_LIMIT) for p in exp.param_columns),
-                *(_number(r.metric(k)) for k in exp.metric_columns),
+                cell_text(r.user, USER_LIMIT),
+                *(cell_text(r.params.get(p, ""), PARAM_LIMIT) for p in exp.param_columns),
+                *(json_number(r.metric(k)) for k in exp.metric_columns),
             ]
         )
     doc = {

@@ -9,6 +9,11 @@
  * values are inserted as text (textContent), never as HTML, and a link is made only from a
  * relative URL of the shape Daybook writes.
  *
+ * A wide experiment (#15) also has columns/ beside the page (data-columns: its index.json): the
+ * picker lists every param and metric by prefix group, searchable by name, and a picked column's
+ * values are fetched from its group's small file, only then. The reader's choice is remembered
+ * per experiment (localStorage); daybook.yml can preset it (data-preset).
+ *
  * Material's instant navigation re-runs scripts in the page content, so this may run many times
  * in one window: each table is set up once (data-daybook-ready) and fetched data is cached.
  */
@@ -21,6 +26,9 @@
   var STATUS = { FINISHED: "Finished", RUNNING: "Running", SCHEDULED: "Scheduled",
     FAILED: "Failed", KILLED: "Killed" };
   var STORE = "daybook.runs-columns."; // + experiment id: the columns a reader hid
+  var PICKED = "daybook.runs-picked."; // + experiment id: the columns a reader added (#15)
+  var SAFE_FILE = /^[a-z0-9-]+\.json$/; // a columns/ file name, as pages/columns_data.py makes it
+  var MATCHES = 200; // keys listed for a search in the picker; the rest are counted
   var SAFE_HREF = /^(?:\.\.\/|[A-Za-z0-9_~-])[A-Za-z0-9._~\/-]*(?:#[A-Za-z0-9_-]+)?$/; // #: the run viewer
   var cache = (window.__daybookRunsCache = window.__daybookRunsCache || {});
   var collator = new Intl.Collator(undefined, { numeric: true, sensitivity: "base" });
@@ -123,6 +131,24 @@
     return node;
   }
 
+  function fetchJson(url) {
+    if (!cache[url]) {
+      cache[url] = fetch(url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      });
+      cache[url].catch(function () { delete cache[url]; }); // a later try may succeed
+    }
+    return cache[url];
+  }
+
+  function numericText(values) { // a param column whose values all read as numbers sorts as numbers
+    return values.every(function (value) {
+      var v = String(value);
+      return v === "" || (v.trim() !== "" && isFinite(Number(v)));
+    });
+  }
+
   // --- one table --------------------------------------------------------------------------------
 
   function Table(root) {
@@ -144,6 +170,12 @@
     this.storeKey = STORE + (root.getAttribute("data-experiment") || location.pathname);
     this.columns = this.columnKeys();
     this.hidden = readHidden(this.storeKey);
+    this.base = this.columns.length; // columns of the page's own table; picked ones follow
+    this.metricCount = parseInt(root.getAttribute("data-metrics"), 10) || 0;
+    this.columnsUrl = root.getAttribute("data-columns");
+    this.pickKey = PICKED + (root.getAttribute("data-experiment") || location.pathname);
+    this.extras = []; // picked columns: {key, kind, name, values, decimals}
+    this.index = null; // promise of columns/index.json
   }
 
   // Each column's key: "run:Status", "param:lr", "metric:acc". The picker is built from these, so
@@ -166,24 +198,277 @@
     box.appendChild(summary);
     var list = el("div", "daybook-columns-list");
     this.columns.forEach(function (key, col) {
-      var label = el("label");
-      var check = el("input");
-      check.type = "checkbox";
-      check.checked = self.hidden.indexOf(key) < 0;
-      check.disabled = col === 0; // the run itself always shows
-      check.setAttribute("data-column", key);
-      check.addEventListener("change", function () {
-        var rest = self.hidden.filter(function (k) { return k !== key; });
-        self.hidden = check.checked ? rest : rest.concat([key]);
-        writeHidden(self.storeKey, self.hidden);
-        self.applyColumns();
-      });
-      label.appendChild(check);
-      label.appendChild(document.createTextNode(" " + key.slice(key.indexOf(":") + 1)));
-      list.appendChild(label);
+      list.appendChild(self.checkbox(key, col === 0));
     });
     box.appendChild(list);
+    if (this.columnsUrl) {
+      var more = el("div", "daybook-columns-more");
+      var find = el("input", "daybook-columns-find");
+      find.type = "search";
+      find.placeholder = "Find a param or metric by name";
+      find.setAttribute("aria-label", "Find a param or metric by name");
+      var found = el("div", "daybook-columns-groups");
+      more.appendChild(find);
+      more.appendChild(found);
+      box.appendChild(more);
+      var timer = null;
+      var draw = function () {
+        self.loadIndex().then(function (index) {
+          self.drawGroups(found, index, find.value.trim().toLowerCase());
+        }, function (error) {
+          found.replaceChildren(el("p", null, "Could not load the columns (" + error.message + ")."));
+        });
+      };
+      box.addEventListener("toggle", function () { if (box.open && !found.firstChild) draw(); });
+      find.addEventListener("input", function () {
+        clearTimeout(timer);
+        timer = setTimeout(draw, 120);
+      });
+    }
+    this.pickerBox = box;
     return box;
+  };
+
+  // One checkbox: a column of the page's table (shown or hidden), or any other column (picked).
+  Table.prototype.checkbox = function (key, fixed) {
+    var self = this;
+    var label = el("label");
+    var check = el("input");
+    check.type = "checkbox";
+    check.checked = this.isShown(key);
+    check.disabled = !!fixed; // the run itself always shows
+    check.setAttribute("data-column", key);
+    check.addEventListener("change", function () { self.toggle(key, check.checked); });
+    label.appendChild(check);
+    label.appendChild(document.createTextNode(" " + key.slice(key.indexOf(":") + 1)));
+    return label;
+  };
+
+  Table.prototype.isShown = function (key) {
+    var col = this.columns.indexOf(key);
+    return col >= 0 && this.hidden.indexOf(key) < 0;
+  };
+
+  Table.prototype.toggle = function (key, on) {
+    var self = this;
+    var col = this.columns.indexOf(key);
+    if (col >= 0 && col < this.base) { // a column of the page's own table: hide or show it
+      var rest = this.hidden.filter(function (k) { return k !== key; });
+      this.hidden = on ? rest : rest.concat([key]);
+      writeHidden(this.storeKey, this.hidden);
+      this.applyColumns();
+      this.announce();
+    } else if (on && col < 0) {
+      this.addColumn(key).then(function () { self.savePicked(); }, function () {});
+    } else if (!on && col >= 0) {
+      this.removeColumn(key);
+      this.savePicked();
+    }
+    this.syncChecks(key);
+  };
+
+  Table.prototype.syncChecks = function (key) {
+    var shown = this.isShown(key);
+    var boxes = this.root.querySelectorAll(".daybook-columns input[type=checkbox]");
+    Array.prototype.forEach.call(boxes, function (check) {
+      if (check.getAttribute("data-column") === key) check.checked = shown;
+    });
+  };
+
+  Table.prototype.savePicked = function () {
+    writeHidden(this.pickKey, this.extras.map(function (x) { return x.key; }));
+  };
+
+  Table.prototype.loadIndex = function () {
+    var self = this;
+    if (!this.index) {
+      var url = new URL(this.columnsUrl, document.baseURI).href;
+      this.indexUrl = url;
+      this.index = fetchJson(url).then(function (doc) {
+        if (!doc || doc.format !== 1 || !Array.isArray(doc.groups)) {
+          throw new Error("not a Daybook columns index (format 1)");
+        }
+        var shown = doc.shown || {};
+        doc.known = {};
+        doc.groups.forEach(function (g) {
+          if (!Array.isArray(g.keys) || !Array.isArray(g.files)) return;
+          g.keys.forEach(function (k, i) {
+            doc.known[g.kind + ":" + k] = { group: g, position: i };
+          });
+        });
+        doc.base = {}; // runs.json's own keys -> the page's column keys (headers may be cut)
+        (shown.params || []).forEach(function (k, i) { doc.base["param:" + k] = self.columns[5 + i]; });
+        var params = (shown.params || []).length;
+        (shown.metrics || []).forEach(function (k, i) {
+          doc.base["metric:" + k] = self.columns[5 + params + i];
+        });
+        return doc;
+      });
+      this.index.catch(function () { self.index = null; });
+    }
+    return this.index;
+  };
+
+  // The picker's list: every group, collapsed, filled when opened; or the keys matching `query`.
+  Table.prototype.drawGroups = function (out, index, query) {
+    var self = this;
+    var body = document.createDocumentFragment();
+    var keyOf = function (kind, k) { return index.base[kind + ":" + k] || kind + ":" + k; };
+    if (query) {
+      var hits = [];
+      var total = 0;
+      index.groups.forEach(function (g) {
+        g.keys.forEach(function (k) {
+          if (String(k).toLowerCase().indexOf(query) < 0) return;
+          total++;
+          if (hits.length < MATCHES) hits.push(keyOf(g.kind, k));
+        });
+      });
+      var list = el("div", "daybook-columns-list");
+      hits.forEach(function (key) { list.appendChild(self.checkbox(key, key === self.columns[0])); });
+      body.appendChild(list);
+      body.appendChild(el("p", "daybook-columns-count", total > hits.length
+        ? "The first " + count(hits.length) + " of " + count(total) + " matches."
+        : total ? count(total) + (total === 1 ? " match." : " matches.") : "No column matches."));
+    } else {
+      index.groups.forEach(function (g) {
+        var group = el("details", "daybook-columns-group");
+        var title = (g.kind === "param" ? "Params " : "Metrics ") +
+          (g.name ? g.name + "\u2026" : "without a prefix") + " (" + count(g.keys.length) + ")";
+        group.appendChild(el("summary", null, title));
+        group.addEventListener("toggle", function () {
+          if (!group.open || group.querySelector(".daybook-columns-list")) return;
+          var list = el("div", "daybook-columns-list");
+          g.keys.forEach(function (k) { list.appendChild(self.checkbox(keyOf(g.kind, k), false)); });
+          group.appendChild(list);
+        });
+        body.appendChild(group);
+      });
+    }
+    out.replaceChildren(body);
+  };
+
+  // A column from columns/: its group's file fetched (once), its values in runs.json's row order.
+  Table.prototype.addColumn = function (key) {
+    var self = this;
+    return Promise.all([this.load(), this.loadIndex()]).then(function (both) {
+      var index = both[1];
+      var where = index.known[key];
+      if (!where || self.columns.indexOf(key) >= 0) return null;
+      var g = where.group;
+      var size = typeof g.size === "number" && g.size > 0 ? g.size : g.keys.length;
+      var file = String(g.files[Math.floor(where.position / size)] || "");
+      if (!SAFE_FILE.test(file)) throw new Error("bad column file name");
+      return fetchJson(new URL(file, self.indexUrl).href).then(function (doc) {
+        var at = doc && Array.isArray(doc.keys) ? doc.keys.indexOf(g.keys[where.position]) : -1;
+        var values = at >= 0 && Array.isArray(doc.values) ? doc.values[at] : null;
+        if (!values || values.length !== self.data.rows.length) {
+          throw new Error("the columns do not match runs.json");
+        }
+        if (self.columns.indexOf(key) >= 0) return null; // picked twice while loading
+        var decimals = Array.isArray(doc.decimals) ? doc.decimals[at] : null;
+        self.extras.push({ key: key, kind: g.kind, name: String(g.keys[where.position]),
+          values: values, decimals: decimals });
+        self.columns.push(key);
+        var th = el("th", g.kind === "metric" ? "daybook-num" : null);
+        var button = el("button", "daybook-sort", String(g.keys[where.position]));
+        button.type = "button";
+        button.title = "Sort by this column";
+        th.appendChild(button);
+        self.table.tHead.rows[0].appendChild(th);
+        self.headers.push(th);
+        var col = self.headers.length - 1;
+        button.addEventListener("click", function () { self.sort(self.headers.indexOf(th)); });
+        self.kinds.push(g.kind === "metric" ? "metric" : numericText(values) ? "numeric-text" : "text");
+        self.refresh();
+        return col;
+      });
+    }).catch(function (error) {
+      self.status.textContent = "Could not add the column (" + error.message + ").";
+      throw error;
+    });
+  };
+
+  Table.prototype.removeColumn = function (key) {
+    var col = this.columns.indexOf(key);
+    if (col < this.base) return;
+    var th = this.headers[col];
+    if (th.parentNode) th.parentNode.removeChild(th);
+    this.headers.splice(col, 1);
+    this.columns.splice(col, 1);
+    this.kinds.splice(col, 1);
+    this.extras.splice(col - this.base, 1);
+    if (this.sortCol === col) this.sortCol = -1;
+    else if (this.sortCol > col) this.sortCol--;
+    this.refresh();
+  };
+
+  Table.prototype.refresh = function () { // after a picked column came or went
+    this.haystackFor();
+    this.order = null;
+    this.update();
+    this.announce();
+  };
+
+  // Tell the page which params and metrics the table shows, with their values in runs.json's
+  // row order: a sweep's parallel coordinates follow them (static/sweep-parallel.js).
+  Table.prototype.announce = function () {
+    if (!this.data || typeof CustomEvent !== "function") return;
+    var doc = this.data;
+    var params = doc.params.length;
+    var columns = [];
+    for (var c = 5; c < this.columns.length; c++) {
+      if (this.hidden.indexOf(this.columns[c]) >= 0) continue;
+      if (c >= this.base) {
+        var x = this.extras[c - this.base];
+        columns.push({ kind: x.kind, name: x.name, values: x.values });
+        continue;
+      }
+      var field = this.fields[c];
+      var metric = c >= 5 + params;
+      columns.push({ kind: metric ? "metric" : "param",
+        name: metric ? doc.metrics[c - 5 - params] : doc.params[c - 5],
+        values: doc.rows.map(function (row) { return row[field]; }) });
+    }
+    this.root.dispatchEvent(new CustomEvent("daybook:columns", { detail: {
+      ids: doc.rows.map(function (row) { return String(row[0]); }),
+      labels: doc.rows.map(function (row) { return String(row[1]); }),
+      columns: columns } }));
+  };
+
+  // The reader's picked columns (or daybook.yml's preset, until the reader chose) at page start.
+  Table.prototype.restore = function () {
+    var self = this;
+    var stored = null;
+    try {
+      stored = window.localStorage.getItem(this.pickKey);
+    } catch (e) { /* storage off */ }
+    var wanted = stored !== null ? readHidden(this.pickKey) : null;
+    var preset = null;
+    if (wanted === null) {
+      try {
+        preset = JSON.parse(this.root.getAttribute("data-preset") || "[]");
+      } catch (e) {
+        preset = [];
+      }
+      if (!Array.isArray(preset) || !preset.length) return;
+    } else if (!wanted.length) {
+      return;
+    }
+    this.loadIndex().then(function (index) {
+      var keys = wanted || [];
+      if (preset) { // names as daybook.yml has them: a param, else a metric
+        preset.forEach(function (name) {
+          var k = index.known["param:" + name] ? "param:" + name : "metric:" + name;
+          if (index.known[k] && !index.base[k]) keys.push(k);
+        });
+      }
+      return keys.reduce(function (chain, key) {
+        return chain.then(function () {
+          return self.addColumn(key).then(function () { self.syncChecks(key); }, function () {});
+        });
+      }, Promise.resolve());
+    }).catch(function () {});
   };
 
   Table.prototype.applyColumns = function () {
@@ -204,7 +489,7 @@
     var controls = el("div", "daybook-runs-controls");
     this.input = el("input", "daybook-runs-filter");
     this.input.type = "search";
-    this.input.placeholder = "Filter runs: name, id, status, user, params";
+    this.input.placeholder = "Filter runs: name, id, status, user, params, picked columns";
     this.input.setAttribute("aria-label", "Filter runs");
     this.status = el("span", "daybook-runs-status");
     this.status.setAttribute("aria-live", "polite");
@@ -249,8 +534,17 @@
     var anchor = this.table;
     while (anchor.parentNode && anchor.parentNode !== this.root) anchor = anchor.parentNode;
     this.root.insertBefore(controls, anchor);
+    // Metric columns align right by class, not by the page's nth-last-child rule, so picked
+    // columns can follow them.
+    var first = this.base - this.metricCount;
+    Array.prototype.forEach.call(this.table.rows, function (tr) {
+      if (tr.cells.length !== self.base) return;
+      for (var i = first; i < self.base; i++) tr.cells[i].classList.add("daybook-num");
+    });
+    this.root.setAttribute("data-metrics", "0");
     this.applyColumns();
     this.update();
+    if (this.columnsUrl) this.restore();
   };
 
   Table.prototype.load = function () {
@@ -273,7 +567,7 @@
       }
       this.loading = cache[url].then(function (doc) {
         var columns = 5 + doc.params.length + doc.metrics.length;
-        if (columns !== self.headers.length) throw new Error("runs.json does not match the table");
+        if (columns !== self.base) throw new Error("runs.json does not match the table");
         self.data = doc;
         self.prepare();
         self.update(); // the same page, now drawn from runs.json (and linked by run id)
@@ -306,10 +600,27 @@
       this.fields.push(FIXED + params + m);
       this.kinds.push("metric");
     }
-    this.haystack = doc.rows.map(function (row) {
+    this.baseHay = doc.rows.map(function (row) {
       return [row[0], row[1], row[4], row[7]].concat(row.slice(FIXED, FIXED + params))
         .join("\u0000").toLowerCase();
     });
+    this.haystackFor();
+  };
+
+  // What the filter box searches: the run, its params, and every picked column's values.
+  Table.prototype.haystackFor = function () {
+    var extras = this.extras;
+    if (!this.baseHay) return;
+    this.haystack = extras.length ? this.baseHay.map(function (base, i) {
+      return base + "\u0000" + extras.map(function (x) {
+        return x.kind === "metric" ? num(x.values[i], x.decimals) : String(x.values[i]);
+      }).join("\u0000").toLowerCase();
+    }) : this.baseHay;
+  };
+
+  Table.prototype.cell = function (col, i) { // the raw value of column `col` in row `i`
+    if (col >= this.base) return this.extras[col - this.base].values[i];
+    return this.data.rows[i][this.fields[col]];
   };
 
   Table.prototype.filter = function (query) {
@@ -360,11 +671,12 @@
       if (ok) order.push(i);
     }
     if (this.sortCol >= 0) {
-      var field = this.fields[this.sortCol];
-      var kind = this.kinds[this.sortCol];
+      var col = this.sortCol;
+      var kind = this.kinds[col];
       var dir = this.sortDir;
+      var self = this;
       var key = function (i) {
-        var v = rows[i][field];
+        var v = self.cell(col, i);
         if (kind === "metric") return metricKey(v);
         if (kind === "number") return typeof v === "number" ? v : null;
         if (v === "" || v === null || v === undefined) return null;
@@ -437,7 +749,13 @@
       for (var p = 0; p < params; p++) cells.push(el("td", null, String(row[FIXED + p])));
       for (var m = 0; m < doc.metrics.length; m++) {
         var decimals = Array.isArray(doc.decimals) ? doc.decimals[m] : null;
-        cells.push(el("td", null, num(row[FIXED + params + m], decimals)));
+        cells.push(el("td", "daybook-num", num(row[FIXED + params + m], decimals)));
+      }
+      for (var x = 0; x < this.extras.length; x++) {
+        var extra = this.extras[x];
+        var v = extra.values[this.order[k]];
+        cells.push(extra.kind === "metric" ? el("td", "daybook-num", num(v, extra.decimals))
+          : el("td", null, String(v === null || v === undefined ? "" : v)));
       }
       cells.forEach(function (td, col) {
         if (align[col]) td.style.textAlign = align[col];

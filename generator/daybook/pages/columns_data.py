@@ -1,0 +1,114 @@
+"""Every param and metric of an experiment, one click away from its runs table (issue #15).
+
+A wide experiment (300 runs × 2,000 params × 500 metrics) cannot put its width into the page or
+into `runs.json`: that would be megabytes before the first row. So the table shows its few
+columns as before, and beside the page a folder `columns/` holds the rest, loaded only when a
+reader picks a column in the table script's picker (`static/runs-table.js`):
+
+    columns/index.json  {"format": 1, "total": N, "shown": {"params": [...], "metrics": [...]},
+                         "preset": [name, …],
+                         "groups": [{"kind": "param" | "metric", "name": prefix, "keys": [...],
+                                     "size": K, "files": [file name, …]}, …]}
+    columns/<kind>-<slug of prefix>[--p<n>].json
+                        {"format": 1, "kind": ..., "total": N, "keys": [...],
+                         "values": [[one value per row of runs.json], … one list per key],
+                         "decimals": [...] (metrics only)}
+
+Groups are the keys' prefixes (`optimizer.`, `model.`; "" for keys without one), cut into files
+of `GROUP_FILE_KEYS` keys: key i of a group is in `files[i // size]`. Values are in the order
+of runs.json's rows and written like its cells (pages/runs_table.py). File names are made only
+through daybook.safety.slug (keys are untrusted text); every key and value stays data.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+
+from daybook.analysis.columns import prefix_groups
+from daybook.core.config import DaybookConfig
+from daybook.pages.context import ExperimentView
+from daybook.pages.runs_table import PARAM_LIMIT, cell_text, json_number, preset
+from daybook.safety.slug import slugify
+
+FORMAT = 1
+COLUMNS_DIR = "columns"
+INDEX = "index.json"
+GROUP_FILE_KEYS = 50  # 300 runs × 50 params ≈ 100 KB a file: one pick costs one small fetch
+
+
+def column_files(
+    config: DaybookConfig, exp: ExperimentView, page: str, beside: str | None = None
+) -> dict[str, str]:
+    """`{site path: JSON}` of the experiment's columns folder (see the module docstring), in
+    `beside` (default: the page's folder)."""
+    folder = posixpath.join(posixpath.dirname(page) if beside is None else beside, COLUMNS_DIR)
+    params, metrics = exp.keys
+    runs = [row.run for row in exp.rows]
+    # 600,000 cells in a 300-run × 2,000-param experiment: plain loops over plain dicts, and
+    # each distinct param value cut once.
+    run_params = [r.params for r in runs]
+    run_metrics = [r.metrics for r in runs]
+    texts: dict[str, str] = {}
+    files: dict[str, str] = {}
+    groups: list[dict[str, object]] = []
+    taken: set[str] = set()
+    for kind, keys in (("param", params), ("metric", metrics)):
+        for prefix, members in prefix_groups(keys):
+            base = f"{kind}-{slugify(prefix) if prefix else 'other'}"
+            name, n = base, 1
+            while name in taken:  # two prefixes with one slug (`a.b.` and `a-b.`)
+                n += 1
+                name = f"{base}--{n}"  # a slug never holds "--": no clash with another
+            taken.add(name)
+            chunks = [members[i : i + GROUP_FILE_KEYS]
+                      for i in range(0, len(members), GROUP_FILE_KEYS)]  # fmt: skip
+            names = [name if len(chunks) == 1 else f"{name}--p{i + 1}" for i in range(len(chunks))]
+            for file_name, chunk in zip(names, chunks, strict=True):
+                doc: dict[str, object] = {"format": FORMAT, "kind": kind, "total": len(runs),
+                                          "keys": chunk}  # fmt: skip
+                if kind == "param":
+                    doc["values"] = [[texts.get(v) or texts.setdefault(v, _text(v))
+                                      for v in (p.get(k, "") for p in run_params)]
+                                     for k in chunk]  # fmt: skip
+                else:
+                    doc["values"] = [[None if m is None else json_number(m.value)
+                                      for m in (ms.get(k) for ms in run_metrics)]
+                                     for k in chunk]  # fmt: skip
+                    doc["decimals"] = [exp.decimals.get(k) for k in chunk]
+                files[f"{folder}/{file_name}.json"] = _dump(doc)
+            files_of = [f"{f}.json" for f in names]
+            groups.append({"kind": kind, "name": prefix, "keys": members,
+                           "size": GROUP_FILE_KEYS, "files": files_of})  # fmt: skip
+    index = {
+        "format": FORMAT,
+        "total": len(runs),
+        "shown": {"params": exp.param_columns, "metrics": exp.metric_columns},
+        "preset": preset(config, exp),
+        "groups": groups,
+    }
+    files[f"{folder}/{INDEX}"] = _dump(index)
+    return files
+
+
+def _text(value: str) -> str:
+    """A param cell as runs.json writes it (cell_text), without its cost for the usual short,
+    printable value: 600,000 of them in a 300-run × 2,000-param experiment."""
+    if len(value) <= PARAM_LIMIT and value.isprintable():
+        return value
+    return cell_text(value, PARAM_LIMIT)
+
+
+def _dump(doc: object) -> str:
+    # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.
+    return json.dumps(doc, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+
+
+def column_names(exp: ExperimentView) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:
+    """Every param and metric name of the experiment, once, grouped by prefix, as
+    `[("Params" | "Metrics", count, [(prefix, [name, …]), …]), …]`: the experiment page lists
+    them so the site's search finds the experiments that log a name, without a name per run in
+    the index."""
+    params, metrics = exp.keys
+    return [(label, len(keys), prefix_groups(keys))
+            for label, keys in (("Params", params), ("Metrics", metrics)) if keys]  # fmt: skip
