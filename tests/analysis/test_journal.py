@@ -209,3 +209,22 @@ def test_versions_and_alias_changes_in_the_window() -> None:
         ("challenger", 2, None),  # points at a version registered in the window
     ]
     assert digest(DaybookConfig(), snap, 400, 500, events).empty
+
+
+def test_action_items_carry_a_due_date_and_are_overdue_after_it() -> None:
+    body = (
+        "- [ ] @bob fix the loader (due 2026-12-05)\n"
+        "- [ ] @alice write it up (Due: 2026-11-20)\n"
+        "- [ ] @carol no date (due tomorrow)\n"
+        "- [ ] @dave not a real day (due 2026-02-30)\n"
+        "- [x] @erin shipped (due 2026-11-01)\n"
+    )
+    _, actions = note_items(_note(body))
+    assert [a.due for a in actions] == [dt.date(2026, 12, 5), dt.date(2026, 11, 20), None, None,
+                                        dt.date(2026, 11, 1)]  # fmt: skip
+    today = dt.date(2026, 12, 1)
+    assert [a.overdue(today) for a in actions] == [False, True, False, False, False]  # done: no
+    assert actions[0].age(today) == 10  # aged from today, not from the journal's latest day
+    items = journal_items(Journal((_note(body),)))
+    assert [a.owner for a in items.overdue(today)] == ["alice"]
+    assert [a.owner for a in items.done_actions] == ["erin"] and items.closed_actions == 1

@@ -191,12 +191,13 @@ def test_the_decisions_log_and_open_action_items(
     m = re.search(r"as of (\d{4}-\d{2}-\d{2})", text)
     assert m
     age = (dt.date.fromisoformat(m.group(1)) - dt.date(2025, 11, 25)).days
-    bob = actions.table_with("Age (days)", "Action", "From", "Date")
+    bob = actions.table_with("Age (days)", "Action", "Due", "From", "Date")
     assert [[c.text for c in row] for row in bob.body] == [
-        [str(age), "@bob move the champion alias", "Review", "2025-11-25"]
+        [str(age), "@bob move the champion alias", "—", "Review", "2025-11-25"]
     ]
     assert [h for _, h in actions.headings if _ == "h2"] == ["Bob Okafor (@bob)", "No owner"]
-    assert "@alice retrain" not in text  # checked: closed
+    # Issue #12: a checked item is closed, and listed (collapsed) with the note that closed it.
+    assert "1 done @alice retrain — closed in Review (2025-11-25)" in text
 
 
 def test_nothing_a_note_holds_can_run_in_the_built_site(journal_build: JournalBuild) -> None:

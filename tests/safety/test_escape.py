@@ -362,3 +362,18 @@ def test_long_titles_are_cut() -> None:
     assert title_text("x" * 200) == "x" * 79 + "…"
     assert title_text("   ") == "untitled"
     assert title_text("<b>\n bold</b>") == "‹b› bold‹/b›"
+
+
+def test_chat_markdown_shows_hostile_text_as_itself_and_reads_plainly() -> None:
+    """`daybook review --format markdown` is read raw and rendered by CommonMark renderers."""
+    from markdown_it import MarkdownIt
+
+    from daybook.safety.escape import md_chat
+
+    hostile = "a|b <script>x</script> [x](javascript:y) ![i](j) *e* `c` &amp; <@U1>\nnext (ok)"
+    html = MarkdownIt("commonmark").render("- " + md_chat(hostile))
+    assert "<script" not in html and "<a " not in html and "<img" not in html
+    assert "<em>" not in html and "<code>" not in html
+    assert html.count("<li>") == 1 and "next (ok)</li>" in html  # one line, one item
+    assert "&lt;script&gt;" in html and "&amp;amp;" in html  # shown as the text it is
+    assert md_chat("gbm-lr0.3 (runs:/1a2b3c4d)") == "gbm-lr0.3 (runs:/1a2b3c4d)"  # no entities

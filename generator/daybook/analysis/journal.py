@@ -3,11 +3,13 @@ note, and checks that need more than one note (duplicate days). Pure functions, 
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
+import difflib
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from daybook.analysis.mdscan import line_at, prose_mask
 from daybook.analysis.ranking import Primary, primary_metric
@@ -31,6 +33,7 @@ _ITEM = re.compile(
 )
 _OWNER = re.compile(r"(?<![\w@])@(?P<id>[A-Za-z0-9][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*)")
 _DECISION_HEADINGS = ("decisions", "decision", "decided")
+_DUE = re.compile(r"\(\s*due:?\s+(?P<day>[0-9]{4}-[0-9]{2}-[0-9]{2})\s*\)", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,17 @@ class Item:
     end: int
     owner: str = ""  # action items: the first @id in the text
     done: bool = False  # action items: the box is checked
+    due: dt.date | None = None  # action items: `(due 2026-12-05)` in the text
+
+    def overdue(self, today: dt.date | None) -> bool:
+        """Open, with a due date before `today`."""
+        return not self.done and self.due is not None and today is not None and self.due < today
+
+    def age(self, today: dt.date | None) -> int | None:
+        """Days from the note's date to `today`."""
+        if today is None or self.note.date is None:
+            return None
+        return (today - self.note.date).days
 
 
 def note_items(note: Note) -> tuple[list[Item], list[Item]]:
@@ -119,14 +133,34 @@ def note_items(note: Note) -> tuple[list[Item], list[Item]]:
             target[current[3]] = Item(note, text, old.line, old.start, new_end, owner, old.done)
     if note.type == "decision" and not decisions:
         decisions.append(Item(note, note.title, note.body_line, -1, -1))
-    return decisions, actions
+    return decisions, [replace(a, due=_due(masked[a.start : a.end])) for a in actions]
+
+
+def _due(text: str) -> dt.date | None:
+    """The item's due date, `(due 2026-12-05)`; a date that does not exist counts as none."""
+    m = _DUE.search(text)
+    if not m:
+        return None
+    try:
+        return dt.date.fromisoformat(m.group("day"))
+    except ValueError:
+        return None
 
 
 @dataclass
 class JournalItems:
     decisions: list[Item] = field(default_factory=list)  # oldest first
     open_actions: list[Item] = field(default_factory=list)  # oldest first
-    closed_actions: int = 0
+    done_actions: list[Item] = field(default_factory=list)  # newest note first
+
+    @property
+    def closed_actions(self) -> int:
+        return len(self.done_actions)
+
+    def overdue(self, today: dt.date | None) -> list[Item]:
+        """Open items past their due date, the longest overdue first."""
+        late = [a for a in self.open_actions if a.overdue(today)]
+        return sorted(late, key=lambda a: (a.due, a.note.sort_key, a.line))
 
 
 def journal_items(journal: Journal) -> JournalItems:
@@ -135,10 +169,8 @@ def journal_items(journal: Journal) -> JournalItems:
         decisions, actions = note_items(note)
         out.decisions.extend(decisions)
         for a in actions:
-            if a.done:
-                out.closed_actions += 1
-            else:
-                out.open_actions.append(a)
+            (out.done_actions if a.done else out.open_actions).append(a)
+    out.done_actions.reverse()
     return out
 
 
@@ -183,15 +215,43 @@ def duplicate_days(journal: Journal) -> list[Problem]:
     return out
 
 
+def closest(word: str, known: Iterable[str]) -> str | None:
+    """The known id closest to a misspelt one (case aside), or None when none is close."""
+    lowered = {c.lower(): c for c in sorted(known)}
+    close = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None
+
+
+_UNKNOWN_AUTHOR = re.compile(r"^unknown author (?P<id>'[^']*'|\"[^\"]*\")")
+
+
+def suggest_authors(journal: Journal, problems: Iterable[Problem]) -> list[Problem]:
+    """Unknown authors in notes' front matter, with the closest id of .authors.yml: a misspelt
+    author in an existing note stays an error (`daybook note` adds new people, check never does),
+    but says what was probably meant."""
+    out = []
+    for p in problems:
+        m = _UNKNOWN_AUTHOR.match(p.message) if p.code == "note.authors" else None
+        if m:
+            near = closest(ast.literal_eval(m.group("id")), journal.authors)
+            if near is not None:
+                hint = f" (did you mean {near!r}?)"
+                p = replace(p, message=p.message[: m.end()] + hint + p.message[m.end() :])
+        out.append(p)
+    return out
+
+
 def unknown_owners(journal: Journal, items: Iterable[Item]) -> list[Problem]:
     out = []
     for item in items:
         if item.owner and item.owner not in journal.authors:
+            near = closest(item.owner, journal.authors)
+            hint = f" (did you mean @{near}?)" if near else ""
             out.append(
                 Problem(
                     _where(journal, item.note),
                     item.line,
-                    f"action item owner @{item.owner} is not an author in .authors.yml",
+                    f"action item owner @{item.owner} is not an author in .authors.yml{hint}",
                     "warning",
                     "note.owner",
                 )
@@ -244,7 +304,7 @@ def journal_problems(
     """Every problem of the journal that needs no tracking store, sorted."""
     items = journal_items(journal)
     leaks = secret_problems(journal, redact, redact_values)
-    out = [*journal.all_problems, *leaks, *duplicate_days(journal)]
+    out = [*suggest_authors(journal, journal.all_problems), *leaks, *duplicate_days(journal)]
     out += unknown_owners(journal, items.open_actions)
     return sorted(out, key=lambda p: (p.path, p.line, p.message))
 

@@ -13,7 +13,13 @@ from dataclasses import replace
 from markupsafe import Markup
 
 from daybook.core.snapshot import TYPE_LABELS, Note
-from daybook.pages.journal_view import JournalView, decision_months, href_from, owners_of
+from daybook.pages.journal_view import (
+    JournalView,
+    decision_months,
+    done_action_items,
+    href_from,
+    owners_of,
+)
 from daybook.pages.note_body import render_body
 from daybook.pages.render import Renderer
 from daybook.safety.redact import MASK
@@ -39,6 +45,8 @@ def render_journal(renderer: Renderer, view: JournalView) -> dict[str, str]:
             "owners": owners,
             "open_count": len(view.items.open_actions),
             "closed_count": view.items.closed_actions,
+            "done": done_action_items(renderer.paths, view, jp.actions),
+            "overdue_count": len(view.items.overdue(view.as_of)),
             "as_of": view.as_of.isoformat() if view.as_of else "",
         },
     )

@@ -64,7 +64,10 @@ class JournalView:
         snapshot: Snapshot,
         layout: JournalLayout,
         redact: Sequence[str],
+        today: dt.date | None = None,
     ) -> JournalView:
+        """`today`: the build's day, which open items are aged to (default: the latest day
+        anything happened in the journal or the store)."""
         items = journal_items(journal)
         secrets = {n.source: find_secrets(n.body, redact) for n in journal.notes}
         problems = journal_problems(journal, redact) + refs.problems
@@ -74,7 +77,7 @@ class JournalView:
             refs,
             layout,
             items,
-            as_of(journal, snapshot),
+            today or as_of(journal, snapshot),
             secrets,
             problems,
             _post_slugs(journal.notes),
@@ -199,6 +202,10 @@ class ItemView:
     title: str
     authors: list[str]
     age: int | None = None  # days, for action items
+    due: str = ""  # action items: the due date, when the item gives one
+    overdue: bool = False  # open and past its due date
+    owner: str = ""  # action items: the owner's id
+    source: str = ""  # the note's file (under the notes folder): a stable id for the browser
 
 
 def _item_text(paths: SitePaths, view: JournalView, item: Item, page: str) -> Markup:
@@ -247,7 +254,7 @@ def open_action_items(paths: SitePaths, view: JournalView, page: str) -> list[It
 
 
 def _item_view(paths: SitePaths, view: JournalView, item: Item, page: str) -> ItemView:
-    """One open action item as a row, its age counted to the journal's "as of" day."""
+    """One action item as a row, its age counted to the build's day."""
     d = item.note.date
     assert d is not None
     return ItemView(
@@ -256,8 +263,22 @@ def _item_view(paths: SitePaths, view: JournalView, item: Item, page: str) -> It
         item.note.page,
         item.note.title,
         view.author_names(item.note.authors),
-        (view.as_of - d).days if view.as_of else None,
+        item.age(view.as_of),
+        item.due.isoformat() if item.due else "",
+        item.overdue(view.as_of),
+        item.owner,
+        f"{item.note.source}:{item.line}",
     )
+
+
+def overdue_action_items(paths: SitePaths, view: JournalView, page: str) -> list[ItemView]:
+    """Open items past their due date, the longest overdue first (for Needs attention)."""
+    return [_item_view(paths, view, item, page) for item in view.items.overdue(view.as_of)]
+
+
+def done_action_items(paths: SitePaths, view: JournalView, page: str) -> list[ItemView]:
+    """Checked items, newest note first, each with the note that closed it."""
+    return [_item_view(paths, view, item, page) for item in view.items.done_actions]
 
 
 def owners_of(paths: SitePaths, view: JournalView) -> list[tuple[str, list[ItemView]]]:

@@ -7,6 +7,7 @@ page and one compare page per sweep. Templates only lay these out (docs/guide/te
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from daybook.analysis.attention import Attention, StaleCard, needs_attention
 from daybook.analysis.compare import (
     Comparison,
     Delta,
@@ -25,6 +27,7 @@ from daybook.analysis.compare import (
     references,
     sweep,
 )
+from daybook.analysis.journal import Item
 from daybook.analysis.monitors import (
     MonitorReport,
     MonitorResult,
@@ -159,12 +162,24 @@ class Extras:
         return cls(config, snapshot, site, paths, reference, review, report, views, sweeps,
                    locate, lines)  # fmt: skip
 
+    def attention(
+        self,
+        stale_cards: Sequence[StaleCard] = (),
+        overdue: Sequence[Item] = (),
+        today: dt.date | None = None,
+    ) -> list[Attention]:
+        """The ranked "Needs attention" list (analysis.attention) of this build."""
+        now = self.reference.now_ms if self.reference is not None else 0
+        return needs_attention(self.config, self.snapshot, self.review, self.monitors, now,
+                               stale_cards, overdue, today)  # fmt: skip
+
     # --- per page type ----------------------------------------------------------------------
 
-    def home(self) -> dict[str, Any]:
+    def home(self, attention: Sequence[Attention] = ()) -> dict[str, Any]:
         return {
             "review": self.review,
             "reference": self.reference,
+            "attention": list(attention),
             "monitors": self.monitor_views,
             "monitor_counts": self.monitors.counts(),
             "monitors_page": MONITORS if self.monitor_views else None,

@@ -36,6 +36,18 @@ def md_text(value: Any) -> Markup:
     return Markup(str(value).translate(_TABLE))
 
 
+_CHAT = {ord(c): "\\" + c for c in "\\`*_{}[]<>!|~&"}
+_CHAT.update({ord("\n"): " ", ord("\r"): " ", ord("\t"): " "})
+
+
+def md_chat(value: Any) -> str:
+    """Untrusted text for Markdown that people also read raw (`daybook review`, chat, email):
+    backslash escapes, which read as the text, instead of md_text's entities. Inline only: the
+    text is put after a list marker or a label, never at the start of a line, and `[` and `]`
+    are escaped, so no link, image, emphasis, code or HTML can form."""
+    return str(value).translate(_CHAT)
+
+
 def md_cell(value: Any, limit: int = 120) -> Markup:
     """Text for a table cell: inert, one line, cut (with …) so one value cannot flood a table."""
     if isinstance(value, Markup):
