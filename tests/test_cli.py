@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daybook import __version__
-from daybook.cli import main
+from daybook.cli import COMMAND_ORDER, main
 from daybook.mkdocs.scaffold import FILES
 from helpers import error_lines, fingerprint, read_tree, run_cli
 
@@ -37,6 +37,25 @@ def test_help_and_version_of_the_group() -> None:
     result = run_cli("--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"daybook, version {__version__}"
+
+
+def test_help_lists_the_commands_in_the_order_of_a_day_with_whole_summaries() -> None:
+    result = run_cli("--help", env={"COLUMNS": "80"})
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    listing = lines[lines.index("Commands:") + 1 :]
+    names = [line.split()[0] for line in listing if line.startswith("  ") and line[2] != " "]
+    day = [name for name in COMMAND_ORDER if name in main.commands]
+    assert names == day + sorted(set(main.commands) - set(COMMAND_ORDER))  # new ones: appended
+    assert names[:4] == ["demo", "init", "note", "build"]
+    assert all(len(line) <= 80 for line in lines)
+    assert "..." not in "\n".join(listing)  # Click cuts long summaries with "..."
+    text = " ".join(" ".join(listing).split())
+    for name, command in main.commands.items():
+        summary = command.short_help or ""
+        assert summary and " ".join(summary.split()) in text, name  # whole, never cut
+    mine = [line for line in listing if line.split() and line.split()[0] in day]
+    assert len(mine) == len(day)  # the summaries written here fit one line at 80 columns
 
 
 def test_init_creates_a_site_and_says_what_next(tmp_path: Path) -> None:

@@ -98,7 +98,9 @@ def test_main_and_nightly_pull_build_commit_and_deploy(workflow: dict[str, Any])
     publish, deploy = workflow["jobs"]["publish"], workflow["jobs"]["deploy"]
     assert publish["if"] == "github.event_name != 'pull_request'"
     runs = _runs(publish)
-    assert runs.index("daybook pull") < runs.index("daybook build --strict --offline")
+    # --publish (issue #12): the deploy's build is the one the next morning review starts from.
+    build = "daybook build --strict --offline --publish"
+    assert runs.index("daybook pull") < runs.index(build)
     cache = next(s for s in publish["steps"] if s.get("uses", "").startswith("actions/cache@"))
     assert cache["with"]["path"] == ".daybook"
     assert "actions/upload-pages-artifact" in _uses(publish)
@@ -118,6 +120,26 @@ def test_alias_history_is_committed_from_the_configured_path(workflow: dict[str,
     assert "models.alias_history" in step["run"] and "git push" in step["run"]
     assert "[skip ci]" in step["run"]  # the commit does not start the workflow again
     assert DaybookConfig().models.alias_history  # the setting the step reads exists
+    assert "review.published_log" in step["run"] and DaybookConfig().review.published_log
+
+
+def test_the_review_is_posted_only_when_a_webhook_is_set(workflow: dict[str, Any]) -> None:
+    steps = workflow["jobs"]["publish"]["steps"]
+    runs = [str(s.get("run", "")) for s in steps]
+    write = next(i for i, s in enumerate(steps) if "daybook review" in runs[i])
+    post = next(i for i, s in enumerate(steps) if "curl" in runs[i])
+    publish = next(i for i, r in enumerate(runs) if "--publish" in r)
+    for i in (write, post):
+        assert steps[i]["env"]["DAYBOOK_SLACK_WEBHOOK"] == "${{ secrets.DAYBOOK_SLACK_WEBHOOK }}"
+        assert steps[i]["continue-on-error"] is True  # a failed post never stops the deploy
+    run = runs[write]
+    no_hook = run.index('[ -z "$DAYBOOK_SLACK_WEBHOOK" ]')
+    assert no_hook < run.index("exit 0") < run.index("daybook review")
+    assert "daybook review --offline --format slack" in run
+    # Written before the build records itself as published: the review's window is the site's
+    # (since the previous published build), not "since this very build", which would be empty.
+    assert write < publish < post
+    assert "hashFiles('.daybook-review.json')" in steps[post]["if"]  # no webhook: no file, no post
 
 
 def test_secrets_come_from_repository_secrets(workflow: dict[str, Any]) -> None:

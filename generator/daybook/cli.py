@@ -34,11 +34,47 @@ class _Progress:
 
 
 def _fail(exc: DaybookError) -> None:
-    click.echo(f"Error: {exc}", err=True)
+    # Several mistakes (daybook.yml's, in line order) are one line each, so all are fixed at once.
+    for line in str(exc).splitlines() or [""]:
+        click.echo(f"Error: {line}", err=True)
     sys.exit(exc.exit_code)
 
 
+# `daybook --help` lists the commands in the order of a day's use; a command missing here comes
+# after them, alphabetically, so a new command shows up even before it gets its place.
+COMMAND_ORDER = (
+    "demo",
+    "init",
+    "note",
+    "build",
+    "serve",
+    "check",
+    "review",
+    "link",
+    "card",
+    "publish",
+    "pull",
+    "generate",
+)
+
+
 class _Group(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        known = [name for name in COMMAND_ORDER if name in self.commands]
+        return known + sorted(name for name in self.commands if name not in COMMAND_ORDER)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole summary (Click cuts them at ~45 characters with "..."):
+        `short_help` is written to fit one line at 80 columns; a longer one wraps, never cut."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self.get_command(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -79,8 +115,8 @@ since_option = click.option(
     "--since",
     metavar="WHEN",
     help="Start the home page's morning review here: a time (2026-11-25, 2026-11-25T06:00; UTC "
-    "unless an offset is given) or a span back from now (24h, 3d, 1w). Default: the previous "
-    "`daybook build` of this site, else 24 hours ago.",
+    "unless an offset is given) or a span back from now (24h, 3d, 1w). Default: review.since "
+    "in daybook.yml, else the last published build (build --publish), else 24 hours ago.",
 )
 
 
@@ -103,7 +139,7 @@ def main() -> None:
     """
 
 
-@main.command()
+@main.command(short_help="Create a demo MLflow store (real scikit-learn runs) and notes.")
 @click.option(
     "--dir",
     "directory",
@@ -146,7 +182,7 @@ def demo(directory: Path, notes_site: Path | None, no_notes: bool, quiet: bool) 
         click.echo(notice, err=True)
 
 
-@main.command()
+@main.command(short_help="Create a new Daybook site in DIRECTORY.")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Create a new Daybook site in DIRECTORY (refuses to overwrite any file)."""
@@ -160,7 +196,7 @@ def init(directory: Path) -> None:
     )
 
 
-@main.command()
+@main.command(short_help="Write the generated Markdown pages to a folder, for any generator.")
 @site_option
 @uri_option
 @click.option(
@@ -176,6 +212,11 @@ def init(directory: Path) -> None:
     help="Copy the site's docs/ in too, so the folder is a whole docs folder (for generators "
     "that run no gen-files, such as Zensical).",
 )
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Exit 1 when a file people wrote has an error (the warnings `build --strict` fails on).",
+)
 @offline_option
 @full_option
 @since_option
@@ -185,6 +226,7 @@ def generate(
     tracking_uri: str | None,
     out_dir: Path,
     with_docs: bool,
+    strict: bool,
     offline: bool,
     full: bool,
     since: str | None,
@@ -192,7 +234,9 @@ def generate(
 ) -> None:
     """Write the generated Markdown pages to a folder, for any static site generator.
 
-    Pulls first (only what changed since the last pull), unless --offline.
+    Pulls first (only what changed since the last pull), unless --offline. Mistakes in notes
+    and cards are printed as warnings, as `daybook build` prints them; with --strict they are
+    errors and the command exits 1 (the pages are written all the same).
     """
     from daybook.commands.generate import generate_to, load_site
 
@@ -202,14 +246,20 @@ def generate(
     generated, count = generate_to(
         site, out_dir, progress, with_docs=with_docs, offline=offline, full=full, since=since
     )
-    for problem in generated.problems:  # what a build would warn about (-q: errors only)
-        if problem.level == "error" or not quiet:
-            click.echo(f"{problem.level}: {problem}", err=True)
+    failing = [p for p in generated.problems if p.level == "error"]
+    for problem in generated.problems:  # as a build logs them (-q: only what --strict fails on)
+        if problem.level == "error":
+            click.echo(f"{'error' if strict else 'warning'}: {problem}", err=True)
+        elif not quiet:
+            click.echo(f"info: {problem}", err=True)
     docs = f" over a copy of {site.docs_dir}" if with_docs else ""
     progress(f"wrote {count} pages to {out_dir}{docs}")
+    if strict and failing:
+        click.echo(f"Error: {len(failing)} error(s) in files people wrote (--strict)", err=True)
+        sys.exit(1)
 
 
-@main.command()
+@main.command(short_help="Pull, generate the pages and build the site (into site/).")
 @site_option
 @uri_option
 @click.option(
@@ -217,10 +267,27 @@ def generate(
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write the built HTML (default: mkdocs.yml's site_dir).",
 )
-@click.option("--strict", is_flag=True, help="Fail on any warning (broken links, bad pages).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Fail on any warning (broken links, bad pages) and without a store; a failed build "
+    "leaves the previous site in place.",
+)
 @offline_option
 @full_option
 @since_option
+@click.option(
+    "--publish",
+    is_flag=True,
+    help="Record this build as published (a line in history/published.jsonl; commit it): the "
+    "next morning review starts here. For the CI step that deploys the site.",
+)
+@click.option(
+    "--file-urls",
+    is_flag=True,
+    help="A site that works opened from disk (file://…/index.html, zipped, a shared drive): "
+    "pages at x.html and offline search. Also `site: {file_urls: true}` in daybook.yml.",
+)
 @quiet_option
 def build(
     site_root: Path,
@@ -230,13 +297,15 @@ def build(
     offline: bool,
     full: bool,
     since: str | None,
+    publish: bool,
+    file_urls: bool,
     quiet: bool,
 ) -> None:
     """Pull (only what changed since the last pull), generate the pages and build the static
     site with MkDocs. --offline builds from the saved snapshot without reading the store.
 
-    A successful build is recorded in .daybook/state.json: the next build's morning review
-    starts from it (unless --since says otherwise).
+    The morning review starts at --since, else daybook.yml's review.since (a daily cut), else
+    the last build made with --publish, else 24 hours back. A plain build never moves it.
     """
     from daybook.commands.build import build as build_command
     from daybook.commands.generate import load_site
@@ -252,12 +321,14 @@ def build(
         offline=offline,
         full=full,
         since=since,
+        publish=publish,
+        file_urls=file_urls,
         before_mkdocs=lambda: _mkdocs_logging(quiet),
     )
     progress(f"site built in {out}")
 
 
-@main.command()
+@main.command(short_help="Preview the site with live reload.")
 @site_option
 @uri_option
 @click.option("-a", "--dev-addr", default="127.0.0.1:8000", show_default=True, metavar="IP:PORT")
@@ -278,7 +349,7 @@ def serve(
     serve_command(site, dev_addr, offline=offline, since=since)
 
 
-@main.command("pull")
+@main.command("pull", short_help="Read the tracking store into the site's snapshot (.daybook/).")
 @site_option
 @uri_option
 @full_option
@@ -297,7 +368,7 @@ def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: b
     pull_site(site, _Progress(quiet), full=full)
 
 
-@main.command()
+@main.command(short_help="Start a note in the journal; a daily note gets the store's digest.")
 @site_option
 @uri_option
 @click.option(
@@ -322,6 +393,12 @@ def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: b
 )
 @click.option("--title", help="The note's title (default: the day, and who wrote it).")
 @click.option("--print", "to_stdout", is_flag=True, help="Write the note to stdout, not to a file.")
+@click.option(
+    "--open",
+    "open_editor",
+    is_flag=True,
+    help="Open the note in $VISUAL or $EDITOR once it is written (or if it exists).",
+)
 @quiet_option
 def note(
     site_root: Path,
@@ -331,6 +408,7 @@ def note(
     note_type: str,
     title: str | None,
     to_stdout: bool,
+    open_editor: bool,
     quiet: bool,
 ) -> None:
     """Start a note in the journal (docs/notes/), from the site's template for its type.
@@ -343,6 +421,8 @@ def note(
     from daybook.commands.generate import load_site
     from daybook.commands.note import NoteRequest, create_note
 
+    if open_editor and to_stdout:
+        raise click.UsageError("--open edits the note's file; it cannot go with --print")
     progress = _Progress(quiet)
     site = load_site(site_root, tracking_uri)
     request = NoteRequest(
@@ -362,9 +442,11 @@ def note(
         click.echo(f"created {_shown(result.path)}")
     else:
         click.echo(f"{_shown(result.path)} already exists; left it as it is")
+    if open_editor:
+        click.edit(filename=str(result.path))  # $VISUAL, $EDITOR, else a platform default
 
 
-@main.command()
+@main.command(short_help="Check notes, model cards and daybook.yml (for CI and pre-commit).")
 @site_option
 @uri_option
 @click.option(
@@ -408,7 +490,7 @@ def check(
         sys.exit(report.exit_code)
 
 
-@main.command()
+@main.command(short_help="Print the site's link for an MLflow URI, to paste in chat.")
 @site_option
 @click.argument("uri")
 @click.option(
@@ -418,7 +500,7 @@ def check(
     "own: it keeps working when the run later loses that page.",
 )
 def link(site_root: Path, uri: str, permanent: bool) -> None:
-    """Print where the site shows an MLflow URI: the link to paste in chat.
+    """Print the site's link for an MLflow URI, to paste in chat.
 
     URI is `runs:/<run id or 8+ character prefix>`, `models:/<name>/<version>`,
     `models:/<name>@<alias>`, `models:/<name>` or `experiments:/<name or id>`, resolved against
@@ -431,7 +513,61 @@ def link(site_root: Path, uri: str, permanent: bool) -> None:
     click.echo(link_command(load_site(site_root), uri, permanent=permanent).url)
 
 
-@main.group()
+@main.command(short_help="Print the morning review for chat or email (Markdown, Slack, JSON).")
+@site_option
+@uri_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["markdown", "slack", "json"]),
+    default="markdown",
+    show_default=True,
+    help="markdown: for email or a chat that renders it; slack: a Block Kit message to POST to "
+    "an incoming webhook (within Slack's limits: 50 blocks, 3000 characters a section); json: "
+    "data, as documented by review.schema.json (docs/guide/review.md).",
+)
+@since_option
+@offline_option
+@click.option(
+    "--site-url",
+    metavar="URL",
+    help="The site's address for the links (default: mkdocs.yml's site_url; one of them is "
+    "required: links in chat must be absolute).",
+)
+@quiet_option
+def review(
+    site_root: Path,
+    tracking_uri: str | None,
+    fmt: str,
+    since: str | None,
+    offline: bool,
+    site_url: str | None,
+    quiet: bool,
+) -> None:
+    """Print the morning review, as the home page shows it, for chat and email: what needs
+    attention first, then what changed in the store since the reference point (the same one the
+    site uses: --since, review.since, the last published build, or 24 hours back).
+
+    Reads the snapshot (pulled first, only what changed, unless --offline); the site need not be
+    built. Long sections end with "…and N more" and a link to the site.
+
+    \b
+    daybook review --offline --format slack | \\
+      curl -sf -X POST -H 'Content-Type: application/json' --data @- "$SLACK_WEBHOOK"
+    """
+    from typing import Literal, cast
+
+    from daybook.commands.generate import load_site
+    from daybook.commands.review import review as review_command
+
+    progress = _Progress(quiet)
+    site = load_site(site_root, tracking_uri)
+    fmt_ = cast("Literal['markdown', 'slack', 'json']", fmt)
+    text = review_command(site, fmt_, since=since, offline=offline, url=site_url, progress=progress)
+    click.echo(text, nl=False)
+
+
+@main.group(cls=_Group, short_help="Model cards: a skeleton to fill in, an export for the Hub.")
 def card() -> None:
     """Model cards: a skeleton to fill in, and an export for the Hugging Face Hub.
 
@@ -440,7 +576,7 @@ def card() -> None:
     """
 
 
-@card.command("new")
+@card.command("new", short_help="Write a card skeleton for the registered model NAME.")
 @click.argument("name")
 @site_option
 @uri_option
@@ -454,7 +590,9 @@ def card_new(name: str, site_root: Path, tracking_uri: str | None) -> None:
     click.echo(f"created {_shown(path)}")
 
 
-@card.command("export")
+@card.command(
+    "export", short_help="Export the merged card of model NAME as a Hugging Face README.md."
+)
 @click.argument("name")
 @site_option
 @uri_option

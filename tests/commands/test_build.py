@@ -7,7 +7,7 @@ from pathlib import Path
 from conftest import BuiltSite
 from daybook.mkdocs.scaffold import init_site
 from daybook.safety.redact import MASK
-from helpers import HtmlPage, parse_html, run_cli, stray_files
+from helpers import HtmlPage, error_lines, parse_html, run_cli, stray_files
 from store_builder import StoreInfo
 
 
@@ -248,13 +248,24 @@ def test_handwritten_pages_are_kept(built_site: BuiltSite) -> None:
 # --- a new site -----------------------------------------------------------------------------------
 
 
-def test_a_new_site_without_a_store_builds_strict_and_says_what_to_do(tmp_path: Path) -> None:
+def test_a_new_site_without_a_store_builds_with_a_warning_and_says_what_to_do(
+    tmp_path: Path,
+) -> None:
     site = tmp_path / "site"
     cwd = tmp_path / "cwd"
     cwd.mkdir()
     assert run_cli("init", site, cwd=cwd).returncode == 0
-    result = run_cli("build", "--strict", "-C", site, cwd=cwd)
+    # --strict refuses (issue #13): a CI job pointed at the wrong folder must not publish an
+    # empty site. One line naming the file and the fix; no site written, no store created.
+    strict = run_cli("build", "--strict", "-C", site, cwd=cwd)
+    assert strict.returncode == 1
+    [line] = error_lines(strict)
+    assert line.startswith(f"Error: {(site / 'mlflow.db').resolve()}: no MLflow store")
+    assert "daybook demo" in line and "tracking_uri" in line
+    assert not (site / "site").exists()
+    result = run_cli("build", "-C", site, cwd=cwd)
     assert result.returncode == 0, result.stderr
+    assert "warning: no MLflow store at" in result.stderr
     home = parse_html(site / "site" / "index.html")
     assert "No MLflow store at mlflow.db beside mkdocs.yml" in home.text
     assert "daybook demo" in home.text

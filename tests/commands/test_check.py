@@ -107,7 +107,20 @@ def test_settings_mistakes_are_reported_with_their_line(tmp_path: Path, store) -
     assert result.returncode == 1
     blog_line = text.splitlines().index("  - blog:") + 1
     assert _ours(result.stdout) == [
-        "daybook.yml:3: journal.digest_hourz: unknown key",
+        "daybook.yml:3: journal.digest_hourz: unknown key (did you mean `digest_hours`?)",
         f"mkdocs.yml:{blog_line}: list the gen-files plugin before the blog plugin, so Daybook "
         "completes the notes before the blog reads them",
     ]
+
+
+def test_a_misspelt_author_stays_an_error_and_says_what_was_meant(tmp_path: Path) -> None:
+    """`daybook note` adds new people; check never does: a misspelt id in an existing note is
+    an error naming the closest known author (and a misspelt action item owner a warning)."""
+    meeting = front("2025-11-24", ["alcie"], "meeting", "Sync") + "- [ ] @bobb fix the loader\n"
+    site = journal_site(tmp_path / "site", {"2025-11-24-sync.md": meeting})
+    result = run_cli("check", "--no-store", "-C", site)
+    assert result.returncode == 1
+    meant = "unknown author 'alcie' (did you mean 'alice'?): add it to docs/journal/.authors.yml"
+    assert meant in result.stdout
+    assert "action item owner @bobb is not an author in .authors.yml (did you mean @bob?)" in (
+        result.stdout)  # fmt: skip

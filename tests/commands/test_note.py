@@ -125,14 +125,15 @@ def test_an_authors_file_that_cannot_be_appended_to_is_left_alone(tmp_path: Path
     assert path.read_bytes() == before
 
 
-def test_a_new_site_welcomes_its_first_writer(tmp_path: Path) -> None:
+def test_a_new_site_welcomes_its_first_writer(tmp_path: Path, store) -> None:
     site = tmp_path / "fresh"
     assert run_cli("init", site).returncode == 0
     result = run_cli("note", "-C", site, "--author", "newperson", "--date", DAY)
     assert result.returncode == 0, result.stderr
     assert (site / f"docs/notes/{DAY}-newperson.md").is_file()
     assert "added author 'newperson'" in result.stderr
-    build = run_cli("build", "--strict", "-q", "-C", site, timeout=300)
+    # A store to build from: `build --strict` refuses a site with none (issue #13).
+    build = run_cli("build", "--strict", "-q", "-C", site, "--tracking-uri", store.uri, timeout=300)
     assert build.returncode == 0, build.stderr
 
 
@@ -207,3 +208,19 @@ def test_without_a_readable_store_the_note_gets_one_plain_sentence(tmp_path: Pat
         "was made."
     )
     assert "&#" not in result.stdout and str(tmp_path) not in result.stdout
+
+
+def test_open_starts_the_editor_on_the_new_note(tmp_path: Path) -> None:
+    site = tmp_path / "fresh"
+    assert run_cli("init", site).returncode == 0
+    seen = tmp_path / "editor-was-given.txt"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{seen}"\n', encoding="utf-8")
+    editor.chmod(0o755)
+    env = {"EDITOR": str(editor), "VISUAL": ""}
+    result = run_cli("note", "-C", site, "--author", "newperson", "--date", DAY, "--open", env=env)
+    assert result.returncode == 0, result.stderr
+    note = site / f"docs/notes/{DAY}-newperson.md"
+    assert Path(seen.read_text(encoding="utf-8")).resolve() == note.resolve()
+    both = run_cli("note", "-C", site, "--open", "--print", env=env)
+    assert both.returncode == 2 and "cannot go with --print" in both.stderr

@@ -106,6 +106,13 @@ def test_settings_are_read(tmp_path: Path) -> None:
         ),
         ("primary_metrics:\n  - experiment: x\n", 2, "primary_metrics.0.metric", "required"),
         ("title: x\nredact_values: ['E-(\\d']\n", 2, "redact_values", "not a regular expression"),
+        # A union's members are one line, under the key as written (not `max_drop.float`).
+        (
+            "monitors:\n  - name: a\n    metric: m\n    experiment: e\n    max_drop: [1]\n",
+            5,
+            "monitors.0.max_drop",
+            "valid number; Input should be a valid string",
+        ),
     ],
 )
 def test_a_wrong_setting_names_file_line_and_key(
@@ -120,25 +127,66 @@ def test_a_wrong_setting_names_file_line_and_key(
     assert "\n" not in message
 
 
-def test_several_mistakes_are_counted(tmp_path: Path) -> None:
-    write_config(tmp_path, "colour: red\nshape: round\n")
-    with pytest.raises(ConfigError, match=r"\(and 1 more\)$"):
+def test_every_mistake_is_reported_at_once_in_line_order(tmp_path: Path) -> None:
+    # pydantic reports in model order (leaderboard_size before run_pages); a person reads the
+    # file top to bottom, so the lines come in file order, each with its own file:line.
+    path = write_config(
+        tmp_path,
+        "title: x\n"
+        "run_page:\n"  # 2: misspelt section
+        "  top: 3\n"
+        "experiments:\n"
+        "  inlcude: ['a']\n"  # 5: misspelt key inside a section
+        "colour: red\n"  # 6: nothing close: no suggestion
+        "leaderboard_size: lots\n"  # 7: wrong type
+        "monitors:\n"
+        "  - name: m\n"
+        "    experiment: e\n"
+        "    metric: acc\n"
+        "    warn: {mni: 0.5}\n",  # 12: misspelt key in a list item's section
+    )
+    with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
+    lines = str(info.value).splitlines()
+    assert lines == [
+        f"{path}:2: run_page: unknown key (did you mean `run_pages`?)",
+        f"{path}:5: experiments.inlcude: unknown key (did you mean `include`?)",
+        f"{path}:6: colour: unknown key",
+        f"{path}:7: leaderboard_size: Input should be a valid integer, unable to parse string "
+        "as an integer",
+        f"{path}:12: monitors.0.warn.mni: unknown key (did you mean `min`?)",
+    ]
 
 
 @pytest.mark.parametrize(
-    ("text", "line"),
+    ("text", "line", "says"),
     [
-        ("title: x\nexperiments:\n\tinclude: ['a']\n", 3),
-        ("title: x\nexperiments: {include: ['a']\nleaderboard_size: 3\n", 3),
-        ("title: 'unclosed\nleaderboard_size: 3\n", 3),
+        ("title: x\nexperiments:\n\tinclude: ['a']\n", 3, "cannot start any token"),
+        # An unclosed bracket or quote is reported where it opened, not where YAML gave up.
+        (
+            "title: x\nexperiments: {include: ['a']\nleaderboard_size: 3\n",
+            2,
+            "in the `{…}` that opens here: expected ',' or '}', but got '<scalar>' (line 3)",
+        ),
+        (
+            "title: 'unclosed\nleaderboard_size: 3\nrun_pages: {}\n",
+            1,
+            "a quoted string opens here and is never closed",
+        ),
+        ("a: 1\nexperiments: [x, y\ntitle: t\n", 2, "in the `[…]` that opens here: expected"),
+        # A mistake inside a closed string is where it is.
+        ('title: x\nrun_pages: {}\ndisplay_uri: "a\\qb"\n', 3, "unknown escape character"),
     ],
 )
-def test_invalid_yaml_names_file_and_line(tmp_path: Path, text: str, line: int) -> None:
+def test_invalid_yaml_names_the_line_to_fix(
+    tmp_path: Path, text: str, line: int, says: str
+) -> None:
     path = write_config(tmp_path, text)
     with pytest.raises(ConfigError) as info:
         load_config(tmp_path)
     assert str(info.value).startswith(f"{path}:{line}: invalid YAML: ")
+    assert says in str(info.value)
+    assert "\n" not in str(info.value)
 
 
 def test_a_list_instead_of_settings_is_refused(tmp_path: Path) -> None:
@@ -168,9 +216,25 @@ def test_the_cli_reports_a_config_error_in_one_line_with_exit_code_2(
     args = ["--out", out] if command == "generate" else []
     result = run_cli(command, "-C", site, *args)
     assert result.returncode == 2
-    assert error_lines(result) == [f"Error: {path.resolve()}:3: experiments.inlcude: unknown key"]
+    assert error_lines(result) == [
+        f"Error: {path.resolve()}:3: experiments.inlcude: unknown key (did you mean `include`?)"
+    ]
     assert "Traceback" not in result.stderr
     assert not out.exists()
+    assert not (site / "site").exists()
+
+
+def test_the_cli_reports_every_config_error_on_a_line_of_its_own(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    init_site(site)
+    path = write_config(site, "run_page: {top: 1}\ntitle: x\nexperiments:\n  inlcude: ['a']\n")
+    result = run_cli("build", "-C", site)
+    assert result.returncode == 2
+    assert error_lines(result) == [
+        f"Error: {path.resolve()}:1: run_page: unknown key (did you mean `run_pages`?)",
+        f"Error: {path.resolve()}:4: experiments.inlcude: unknown key (did you mean `include`?)",
+    ]
+    assert "Traceback" not in result.stderr
     assert not (site / "site").exists()
 
 
@@ -364,3 +428,20 @@ def test_the_cli_follows_the_same_precedence(tmp_path: Path, store) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert not (tmp_path / "also").exists()
+
+
+def test_preset_columns_of_a_wide_experiment_match_by_name_or_glob(tmp_path: Path) -> None:
+    write_config(tmp_path, "experiments:\n  columns:\n    churn: [val_auc]\n"
+                 "    churn-*: [optimizer.lr, val_auc]\n")  # fmt: skip
+    experiments = load_config(tmp_path).experiments
+    assert experiments.columns_for("churn") == ["val_auc"]
+    assert experiments.columns_for("churn-v2") == ["optimizer.lr", "val_auc"]  # the first match
+    assert experiments.columns_for("fraud") == []
+
+
+def test_preset_columns_must_be_lists_of_names(tmp_path: Path) -> None:
+    path = write_config(tmp_path, "experiments:\n  columns:\n    churn: val_auc\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert str(info.value).startswith(f"{path}:3: experiments.columns.churn: "), str(info.value)
+    assert "\n" not in str(info.value)

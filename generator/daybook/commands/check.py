@@ -63,7 +63,8 @@ def check_config(ctx: CheckContext) -> list[Problem]:
     try:
         ctx.config = load_config(ctx.root)
     except ConfigError as exc:
-        return [_located(str(exc), ctx.root, "daybook.yml", "config")]
+        # Every mistake of the file, one problem each (load_config reports them all at once).
+        return [_located(line, ctx.root, "daybook.yml", "config") for line in str(exc).splitlines()]
     return []
 
 

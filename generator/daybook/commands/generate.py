@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from daybook.analysis.artifacts import choose_previews, preview_order
@@ -133,17 +134,17 @@ def _generate(
 ) -> Generated:
     journal = read_site_journal(site)
     records = None
-    path = sqlite_path(site.tracking_uri)
     offline_snap = offline_snapshot(site, progress) if offline else None
     if now_ms is None:
         as_of = offline_snap.data_as_of if offline_snap else None
         now_ms = as_of if as_of is not None else int(time.time() * 1000)
-    reference = resolve_reference(site.root, since, now_ms, site.config.review.default_hours)
+    reference = resolve_reference(site.root, since, now_ms, site.config.review)
     if offline_snap is not None:
         snapshot = offline_snap
-    elif site.default_store and path is not None and not path.exists():
-        # A new site with no store yet still builds (and says what to do) instead of failing.
-        progress(f"no MLflow store at {path}; building an empty site")
+    elif (path := missing_default_store(site)) is not None:
+        # A new site with no store yet still builds (and says what to do) instead of failing;
+        # `daybook build --strict` refuses before it gets here.
+        progress(f"warning: no MLflow store at {path}; building an empty site")
         snapshot = Snapshot(
             tracking_uri=site.tracking_uri,
             experiments=(),
@@ -165,6 +166,13 @@ def _generate(
     else:
         previews = load_previews(site.root)
     return render_site(site, snapshot, progress, journal, records, reference, previews)
+
+
+def missing_default_store(site: Site) -> Path | None:
+    """The sqlite file of MLflow's default URI when it does not exist: nobody chose a store, and
+    there is none where MLflow would look."""
+    path = sqlite_path(site.tracking_uri)
+    return path if site.default_store and path is not None and not path.exists() else None
 
 
 def generate_to(
@@ -288,6 +296,7 @@ def gen_files_main() -> None:
             generated = _PRECOMPUTED.pop(root, None)
             if generated is None:
                 site = load_site(root)
+                site = replace(site, directory_urls=gen_files.directory_urls())
                 generated = generate(site, progress=gen_files.log.info, offline=offline_requested())
     except DaybookError as exc:
         raise PluginError(f"daybook: {exc}") from None

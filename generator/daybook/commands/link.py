@@ -90,7 +90,8 @@ def site_paths(site: Site, snapshot: Snapshot) -> SitePaths:
     page_runs = page_run_ids(
         site.config, snapshot.experiments, snapshot.runs, snapshot.models, mentioned
     )
-    return SitePaths.build(snapshot, page_runs, site.directory_urls)
+    directory_urls = site.directory_urls and not site.config.site.file_urls  # x.html pages
+    return SitePaths.build(snapshot, page_runs, directory_urls)
 
 
 def _absolute(base: str, path: str) -> str:

@@ -6,11 +6,13 @@ key`), so nobody has to guess which of forty lines is wrong.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 import re
+import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -56,6 +58,16 @@ class ExperimentFilter(_Strict):
     # An experiment with no runs (MLflow's `Default` on most stores) has nothing to read: no nav
     # entry, home or index row, nor page. Applied at render time, so not part of the pull.
     hide_empty: bool = True
+    # Columns a wide experiment's runs table starts with (issue #15): experiment name (or glob)
+    # -> param or metric names, shown until a reader picks others in the browser.
+    columns: dict[str, list[str]] = Field(default_factory=dict)
+
+    def columns_for(self, name: str) -> list[str]:
+        """The preset columns of experiment `name`: the first entry whose pattern matches."""
+        for pattern, keys in self.columns.items():
+            if pattern == name or fnmatch.fnmatchcase(name, pattern):
+                return list(keys)
+        return []
 
     def wants(self, name: str) -> bool:
         inc = any(fnmatch.fnmatchcase(name, p) for p in self.include)
@@ -215,12 +227,69 @@ class Charts(_Strict):
     max_points: int = Field(default=600, ge=20, le=20_000)  # per series; longer: min/max kept
 
 
+_SPAN = re.compile(r"^\s*(?P<n>[0-9]+(?:\.[0-9]+)?)\s*(?P<unit>m|min|h|d|w)\s*$", re.I)
+_UNIT_MS = {"m": 60_000, "min": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_CLOCK = re.compile(r"^(?P<h>[01]?[0-9]|2[0-3]):(?P<m>[0-5][0-9])$")
+
+
+def span_ms(text: str) -> int | None:
+    """A span such as `90m`, `12h`, `3d`, `1w` in ms; None when `text` is not one."""
+    m = _SPAN.match(text)
+    if not m:
+        return None
+    return round(float(m.group("n")) * _UNIT_MS[m.group("unit").lower()])
+
+
 class Review(_Strict):
     """The home page's morning review: what changed since the reference point."""
 
-    default_hours: float = Field(default=24, gt=0, le=24 * 366)  # when no earlier build is known
+    default_hours: float = Field(default=24, gt=0, le=24 * 366)  # when nothing else says
     items: int = Field(default=15, ge=1, le=500)  # per section, then "and N more"
     notes: int = Field(default=5, ge=0, le=100)  # latest notes shown
+    # A fixed daily cut, "HH:MM" in `timezone`: the review starts at the latest one before now.
+    since: str | None = None
+    timezone: str = "UTC"  # the site's time zone (IANA name), for `since`
+    stuck_after: str = "12h"  # a run RUNNING longer than this needs attention
+    # The published builds (`daybook build --publish` appends a line): commit it.
+    published_log: str = "history/published.jsonl"
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _clock(cls, value: object) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
+            value = f"{value // 60}:{value % 60:02d}"  # YAML 1.1 reads an unquoted 10:30 as 630
+        m = _CLOCK.match(str(value).strip())
+        if not m:
+            raise ValueError('must be a time of day "HH:MM", e.g. "09:00" (quote it in YAML)')
+        return f"{int(m.group('h')):02d}:{m.group('m')}"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as "
+                             "Europe/Berlin or UTC") from None  # fmt: skip
+        return value
+
+    @field_validator("stuck_after")
+    @classmethod
+    def _span(cls, value: str) -> str:
+        if span_ms(str(value)) in (None, 0):
+            raise ValueError('must be a span such as "90m", "12h", "2d"')
+        return str(value).strip()
+
+    @field_validator("published_log")
+    @classmethod
+    def _relative(cls, value: str) -> str:
+        return _site_relative(value)
+
+    @property
+    def stuck_ms(self) -> int:
+        return span_ms(self.stuck_after) or 12 * 3_600_000
 
 
 class JournalSettings(_Strict):
@@ -266,6 +335,14 @@ def _ui_url(value: str | None) -> str | None:
     return value
 
 
+class SiteOptions(_Strict):
+    """How the built site is published (`daybook build`)."""
+
+    # A site that works opened from disk (file://, zipped and mailed, a shared drive): pages at
+    # x.html and offline search. Same as `daybook build --file-urls`.
+    file_urls: bool = False
+
+
 class DaybookConfig(_Strict):
     tracking_uri: str | None = None
     experiments: ExperimentFilter = Field(default_factory=ExperimentFilter)
@@ -287,6 +364,7 @@ class DaybookConfig(_Strict):
     journal: JournalSettings = Field(default_factory=JournalSettings)
     artifacts: ArtifactSettings = Field(default_factory=ArtifactSettings)
     mlflow_ui_url: str | None = None  # e.g. https://mlflow.example.com: "Open in MLflow" links
+    site: SiteOptions = Field(default_factory=SiteOptions)
 
     @field_validator("mlflow_ui_url")
     @classmethod
@@ -339,10 +417,7 @@ def load_config(site_dir: Path) -> DaybookConfig:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark else str(path)
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ConfigError(f"{where}: invalid YAML: {problem}") from None
+        raise ConfigError(yaml_error(path, exc)) from None
     if data is None:
         return DaybookConfig()
     if not isinstance(data, dict):
@@ -350,13 +425,106 @@ def load_config(site_dir: Path) -> DaybookConfig:
     try:
         return DaybookConfig.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        loc = tuple(err["loc"])
-        line = line_of(node, loc)
+        raise ConfigError("\n".join(validation_lines(path, node, exc, data))) from None
+
+
+# Where YAML notices a mistake is often far from its cause: an unclosed quote or bracket is
+# reported where the file ends, or where the next key begins. The line where the quote or bracket
+# opened is then the one to look at.
+_OPENED_AT = {
+    "while parsing a flow mapping": "in the `{…}` that opens here",
+    "while parsing a flow sequence": "in the `[…]` that opens here",
+}
+
+
+def yaml_error(path: Path, exc: yaml.YAMLError) -> str:
+    """`file:line: invalid YAML: …` at the line to fix, one line."""
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None) or ""
+    at = f" (line {problem_mark.line + 1})" if problem_mark else ""
+    if context_mark is not None:
+        opened = context_mark.line + 1
+        if context == "while scanning a quoted scalar" and "end of stream" in problem:
+            return f"{path}:{opened}: invalid YAML: a quoted string opens here and is never closed"
+        if context in _OPENED_AT:
+            return f"{path}:{opened}: invalid YAML: {_OPENED_AT[context]}: {problem}{at}"
+    where = f"{path}:{problem_mark.line + 1}" if problem_mark else str(path)
+    return f"{where}: invalid YAML: {problem}"
+
+
+def validation_lines(
+    path: Path, node: yaml.Node | None, exc: ValidationError, data: Any = None
+) -> list[str]:
+    """Every mistake of the file, one `file:line: key: problem` each, in line order, so they
+    are all fixed in one round; a misspelt key gets the closest known one. The key is as the
+    file has it: the member names pydantic adds for a union (`max_drop.float`) are left out,
+    and their messages joined on one line."""
+    found: dict[tuple[int, str], list[str]] = {}
+    for err in exc.errors():
+        loc = _as_written(data, tuple(err["loc"]))
+        line = line_of(node, loc) or 1
         key = ".".join(str(p) for p in loc) or "(top level)"
-        msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
-        more = f" (and {len(exc.errors()) - 1} more)" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"{path}:{line}: {key}: {msg}{more}") from None
+        unknown = err["type"] == "extra_forbidden"
+        msg = "unknown key" + _did_you_mean(loc) if unknown else err["msg"]
+        messages = found.setdefault((line, key), [])
+        if msg not in messages:
+            messages.append(msg)
+    in_file_order = sorted(found, key=lambda where: where[0])  # stable: same line, model order
+    return [f"{path}:{line}: {key}: {'; '.join(found[line, key])}" for line, key in in_file_order]
+
+
+def _as_written(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """`loc` as deep as the file has it, plus a missing key of a mapping (a required field);
+    with no `data`, `loc` itself."""
+    if data is None:
+        return loc
+    out: list[Any] = []
+    cur = data
+    for part in loc:
+        in_list = isinstance(cur, list) and isinstance(part, int) and 0 <= part < len(cur)
+        if in_list or (isinstance(cur, dict) and part in cur):
+            cur = cur[part]
+        else:
+            if isinstance(cur, dict):
+                out.append(part)  # a required key the mapping lacks
+            break
+        out.append(part)
+    return tuple(out)
+
+
+def _did_you_mean(loc: tuple[Any, ...]) -> str:
+    """` (did you mean `run_pages`?)` when a known key of the same section is close."""
+    if not loc or not isinstance(loc[-1], str):
+        return ""
+    model = _section_model(loc[:-1])
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def _section_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The settings class of the section at `loc` (list indexes skipped), if it is one."""
+    model: type[BaseModel] | None = DaybookConfig
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(str(part)) if model is not None else None
+        model = _model_in(field.annotation) if field is not None else None
+        if model is None:
+            return None
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        if (model := _model_in(arg)) is not None:
+            return model
+    return None
 
 
 def key_line(site_dir: Path, loc: tuple[Any, ...]) -> int | None:

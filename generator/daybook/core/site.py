@@ -7,6 +7,7 @@ and `ReferencePoint` are a build's inputs besides the snapshot; `Generated` is i
 
 from __future__ import annotations
 
+import datetime as dt
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,27 +85,46 @@ class JournalInput:
     run_keys: tuple[str, ...]  # run ids and prefixes the notes mention (they all get pages)
 
 
-Source = Literal["since", "previous build", "default"]
+Source = Literal["since", "review.since", "published", "default"]
+
+
+def utc_minute(ms: int) -> str:
+    """A time as every page writes it: UTC, to the minute."""
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @dataclass(frozen=True)
 class ReferencePoint:
+    """Where the morning review starts, and why (see daybook.store.state for the order).
+
+    `now_ms` is the build's "now": open action items are aged and stuck runs timed from it."""
+
     since_ms: int
     source: Source
-    given: str = ""  # what `--since` said
+    given: str = ""  # what `--since` said; for review.since the cut, e.g. "09:00 UTC today"
+    now_ms: int = 0
 
     @property
     def label(self) -> str:
-        """How the page says where the reference point comes from."""
+        """Why the review starts there, in a few words."""
         if self.source == "since":
             return f"set with --since {self.given}"
-        if self.source == "previous build":
-            return "the previous build"
-        return (
-            "24 hours before this build"
-            if self.given == "24"
-            else (f"{self.given} hours before this build")
-        )
+        if self.source == "review.since":
+            return f"{self.given} (review.since)"
+        if self.source == "published":
+            return "the last published build"
+        hours = "24 hours" if self.given == "24" else f"{self.given} hours"
+        return f"{hours} before this build; no published build yet"
+
+    @property
+    def window(self) -> str:
+        """The review's window as the page says it: "since the published build of …"."""
+        when = utc_minute(self.since_ms)
+        if self.source == "published":
+            return f"since the published build of {when}"
+        if self.source == "review.since":
+            return f"since {self.given} (review.since: {when})"
+        return f"since {when} ({self.label})"
 
 
 @dataclass

@@ -15,6 +15,7 @@ from daybook.core.errors import DaybookError
 from daybook.core.site import Generated
 from daybook.core.snapshot import Problem
 from daybook.mkdocs.blog_authors import sanitize_blog_authors
+from daybook.mkdocs.search_defer import defer_search
 from daybook.mkdocs.squeeze import squeeze_pages
 from daybook.sources.mkdocs_yml import read_layout
 
@@ -33,6 +34,14 @@ def site_root() -> Path:
     return (Path(config_file).resolve().parent if config_file else Path.cwd()).resolve()
 
 
+def directory_urls() -> bool:
+    """The running build's `use_directory_urls`: `daybook build --file-urls` and a
+    `site: {file_urls: true}` serve turn it off without touching mkdocs.yml."""
+    import mkdocs_gen_files
+
+    return bool(mkdocs_gen_files.config.use_directory_urls)
+
+
 def publish(generated: Generated) -> None:
     """Hand every page to MkDocs, hide what it must not publish, and log the problems found in
     files people wrote as build warnings (so `--strict` fails on them)."""
@@ -48,6 +57,7 @@ def publish(generated: Generated) -> None:
     _hide_nav_file()
     _hide_files(generated.replaced)
     squeeze_pages(mkdocs_gen_files.config)  # Material's indentation: half of a page's bytes
+    defer_search(mkdocs_gen_files.config)  # the search index waits for the search box
     sanitize_blog_authors(mkdocs_gen_files.config, log)
     log_problems(generated.problems, log)
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from daybook.analysis.attention import Attention, StaleCard
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
 from daybook.core.numbers import format_delta, format_number, plural
@@ -23,13 +24,16 @@ from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
 from daybook.pages.artifacts import run_previews
 from daybook.pages.charts import ChartEmbedder
+from daybook.pages.columns_data import column_files, column_names
 from daybook.pages.journal_view import JournalView, open_action_items
 from daybook.pages.mlflow_ui import MlflowUi
 from daybook.pages.models import ModelPages
 from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, VIEWER, Linker, SitePaths
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
+from daybook.pages.run_lists import RunListMaker
 from daybook.pages.run_viewer import shards, viewer_page
 from daybook.pages.runs_table import run_table, runs_json
+from daybook.pages.sweep_table import sweep_page
 from daybook.pages.words import attr, column_head, one_line, run_status, status_word
 from daybook.safety import escape
 from daybook.safety.sanitize import markdown_block
@@ -187,7 +191,7 @@ class Renderer:
             "recent_notes": j.recent(self.config.review.notes) if j else [],
             "open_actions": open_action_items(self.paths, j, HOME) if j else [],
             "actions_page": j.pages.actions if j else "",
-            **self.extras.home(),
+            **self.extras.home(self.attention()),
         }
         pages[HOME] = self._render(["home.md.j2"], HOME, home)
         if self.extras.monitor_views:
@@ -202,12 +206,15 @@ class Renderer:
                 [f"experiment-{slug}.md.j2", "experiment.md.j2"],
                 path,
                 {"exp": exp, "table": table, "mentions": _exp_mentions(j, exp),
+                 "columns": column_names(exp),
                  **self.extras.experiment(exp)},
             )  # fmt: skip
             if table.data_path:  # a big table: every row goes to runs.json beside the page
                 pages[table.data_path] = runs_json(exp, self.paths, path, self.directory_urls)
+                pages.update(column_files(self.config, exp, path))  # and every column (#15)
         if progress:
             progress(f"rendered {len(m.experiments)} experiment pages")
+        lists = RunListMaker(self.paths)  # wide runs: folded, grouped, filterable (#15)
         for run_id, path in sorted(self.paths.run_pages.items()):
             view = ctx.run_view(m, self.snapshot, self.runs[run_id])
             mentions = j.mentions_for_run(run_id) if j else []
@@ -216,13 +223,19 @@ class Renderer:
             pages[path] = self._render(
                 ["run.md.j2"],
                 path,
-                {"run": view, "mentions": mentions, "previews": shown, **self.extras.run(view)},
-            )
+                {"run": view, "mentions": mentions, "previews": shown,
+                 "lists": lists.lists(view, path), **self.extras.run(view)},
+            )  # fmt: skip
+        pages.update(lists.files)
         if progress:
             progress(f"rendered {len(self.paths.run_pages)} run pages")
         pages.update(self._run_viewer())  # every run, with or without a page, at runs/#<id>
         for sv in self.extras.sweeps.values():
-            pages[sv.path] = self._render(["compare.md.j2"], sv.path, self.extras.compare_page(sv))
+            sweep, files = sweep_page(self.config, sv.experiment, sv.sweep, self.paths, sv.path,
+                                      self.directory_urls)  # fmt: skip
+            pages[sv.path] = self._render(["compare.md.j2"], sv.path,
+                                          {**self.extras.compare_page(sv), "sweep_page": sweep})
+            pages.update(files)  # its runs.json, columns/ and folded params (#15)
         mps = self.model_pages
         pages[MODELS] = self._render(["models.md.j2"], MODELS, {"model_pages": mps})
         for model in m.models:
@@ -239,6 +252,18 @@ class Renderer:
                 [f"card-{slug}.md.j2", "card.md.j2"], mp.card_page, {"mp": mp, "card": mp.card}
             )
         return pages
+
+    def attention(self) -> list[Attention]:
+        """The home page's "Needs attention" box: the ranked list, with the stale cards the model
+        pages found and the journal's overdue action items."""
+        stale = [
+            StaleCard(name, mp.card.stale.updated, mp.card.stale.version, mp.card.stale.registered)
+            for name, mp in sorted(self.model_pages.pages.items())
+            if mp.card.stale is not None
+        ]
+        j = self.journal
+        overdue = j.items.overdue(j.as_of) if j else []
+        return self.extras.attention(stale, overdue, j.as_of if j else None)
 
     def _run_viewer(self) -> dict[str, str]:
         """The run viewer page and the shards it reads (pages/run_viewer.py)."""

@@ -7,6 +7,7 @@ reaches back into a source: the same inputs give the same bytes, whichever bridg
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -111,7 +112,8 @@ def render(
         site.config, snapshot.experiments, snapshot.runs, snapshot.models, mentioned, since
     )
     page_runs &= {r.run_id for r in snapshot.runs}
-    view = journal_view(site, snapshot, journal) if journal else None
+    today = _day(reference.now_ms) if reference is not None and reference.now_ms else None
+    view = journal_view(site, snapshot, journal, today) if journal else None
     renderer = Renderer(
         site.config,
         snapshot,
@@ -158,9 +160,15 @@ def _journal_dirs(layout: JournalLayout) -> tuple[str, ...]:
     return tuple({p.split("/")[0] for p in (layout.blog_dir, layout.notes_dir) if p != "."})
 
 
-def journal_view(site: Site, snapshot: Snapshot, jin: JournalInput) -> JournalView:
+def _day(ms: int) -> dt.date:
+    return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).date()
+
+
+def journal_view(
+    site: Site, snapshot: Snapshot, jin: JournalInput, today: dt.date | None = None
+) -> JournalView:
     refs = resolve_journal(jin.journal, snapshot)
-    view = JournalView.build(jin.journal, refs, snapshot, jin.layout, site.config.redact)
+    view = JournalView.build(jin.journal, refs, snapshot, jin.layout, site.config.redact, today)
     view.problems = sorted(
         [*jin.layout.problems, *view.problems], key=lambda p: (p.path, p.line, p.message)
     )

@@ -225,7 +225,10 @@
       },
       function (err) {
         if (ticket !== latest) return;
-        message(out, "Could not load the runs' data: " + err.message, "daybook-run-viewer__unknown");
+        var why = location.protocol === "file:" // a browser fetches nothing from disk
+          ? "the site is opened from disk; serve it (daybook serve, or any web server)"
+          : err.message;
+        message(out, "Could not load the runs' data: " + why, "daybook-run-viewer__unknown");
       }
     );
   }
