@@ -160,7 +160,7 @@ def test_builds_are_recorded_but_do_not_move_the_review(review_site: Path) -> No
     r = run_cli("generate", "-q", "-C", review_site, "--out", review_site / "gen")
     assert r.returncode == 0, r.stderr
     home = (review_site / "gen" / "index.md").read_text(encoding="utf-8")
-    assert "24 hours before this build; no published build yet" in home
+    assert "in the 24 hours before this build, no published build yet" in home
     assert "the previous build" not in home
 
 

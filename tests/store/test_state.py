@@ -119,3 +119,13 @@ def test_review_settings_are_validated() -> None:
         with pytest.raises(ValidationError):
             Review(**bad)
     assert Review(stuck_after="90m").stuck_ms == 90 * 60_000
+
+
+def test_a_rolling_window_prints_no_clock_time(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two generations a minute apart on an unchanged store give the same bytes: the default
+    window's start moves with the clock, so the page names the span, not the minute."""
+    monkeypatch.delenv(ENV_SINCE, raising=False)
+    a = resolve_reference(tmp_path, None, NOW)
+    b = resolve_reference(tmp_path, None, NOW + 61_000)
+    assert a.since_ms != b.since_ms
+    assert a.window == b.window == "in the 24 hours before this build, no published build yet"

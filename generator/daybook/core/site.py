@@ -124,6 +124,11 @@ class ReferencePoint:
             return f"since the published build of {when}"
         if self.source == "review.since":
             return f"since {self.given} (review.since: {when})"
+        if self.source == "default":
+            # No minute printed: a rolling window's start moves with the clock, and two
+            # generations a minute apart must give the same bytes when nothing else changed.
+            hours = "24 hours" if self.given == "24" else f"{self.given} hours"
+            return f"in the {hours} before this build, no published build yet"
         return f"since {when} ({self.label})"
 
 
