@@ -190,16 +190,7 @@ def append_history(path: Path, events: Sequence[AliasEvent]) -> TornLine | None:
         fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         try:
             torn = _repair(fd)
-            size = os.fstat(fd).st_size
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, size)  # no partial batch left behind
-                raise
+            append_whole(fd, data)
         finally:
             os.close(fd)
     except OSError as exc:
@@ -207,6 +198,21 @@ def append_history(path: Path, events: Sequence[AliasEvent]) -> TornLine | None:
     if created:
         _sync_folder(path.parent)
     return torn
+
+
+def append_whole(fd: int, data: bytes) -> None:
+    """Append `data` to the open file and fsync it, or leave the file as it was: a failed
+    write is cut back off, so a log never ends in half a batch. Raises OSError."""
+    size = os.fstat(fd).st_size
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.ftruncate(fd, size)
+        raise
 
 
 def _cannot(path: Path, exc: OSError) -> DaybookError:

@@ -14,7 +14,6 @@ a torn last line); an unreadable line is skipped, since the log only ever moves 
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import os
@@ -22,7 +21,7 @@ from pathlib import Path
 
 from daybook.core.errors import DaybookError
 from daybook.safety.redact import strip_credentials
-from daybook.store.history import iso, repair_history, to_second
+from daybook.store.history import append_whole, iso, repair_history, to_second
 
 
 def read_published(path: Path) -> list[int]:
@@ -63,16 +62,7 @@ def record_published(path: Path, at_ms: int, tracking_uri: str) -> None:
         repair_history(path)  # a torn last line (a killed append) is dropped first
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
-            size = os.fstat(fd).st_size
-            try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view) :]
-                os.fsync(fd)
-            except OSError:
-                with contextlib.suppress(OSError):
-                    os.ftruncate(fd, size)
-                raise
+            append_whole(fd, data)
         finally:
             os.close(fd)
     except (OSError, DaybookError) as exc:
