@@ -396,6 +396,60 @@ def test_a_revision_daybook_does_not_know_falls_back_to_mlflows_client(
     assert server.dump("mlflow") == before
 
 
+AWKWARD = (
+    1 / 3, 0.1, 0.30000000000000004, 1e-300, 5e-324, 1.7976931348623157e308, -2.5e-8,
+    123456789012345678.0, 1e22, -1.5, 7.0, math.nan,
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("max_len", [None, 64], ids=["folded", "cut-and-re-read"])
+def test_metric_histories_come_back_as_the_exact_floats_logged(
+    server: Any, max_len: int | None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Every point of a history, value for value (shortest round-trip digits, NaN, the largest
+    and smallest doubles, negative steps): MySQL/MariaDB fold a history into one row on the
+    server, and a history longer than the fold allows (forced here with a 64-byte limit) is read
+    again point by point."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric
+
+    from daybook.sources import sql
+
+    db = f"awkward_{max_len or 0}"
+    server.create_database(db)
+    uri = server.url(db)
+    with contextlib.chdir(tmp_path):
+        client = MlflowClient(tracking_uri=uri)
+        exp = client.create_experiment("awkward", artifact_location=str(tmp_path / "a"))
+        rid = client.create_run(exp).info.run_id
+        logged = {
+            "Loss": [(i, 1000 + i, v) for i, v in enumerate(AWKWARD)],
+            "val_loss": [(-3, 5, 2.0), (0, 5, 0.5), (0, 4, 0.25)],
+        }
+        client.log_batch(
+            rid,
+            metrics=[Metric(k, v, ts, step) for k, pts in logged.items() for step, ts, v in pts],
+        )
+        client._tracking_client.store.engine.dispose()
+    before = server.dump(db)
+    if max_len:
+        monkeypatch.setattr(sql, "GROUP_CONCAT_MAX_LEN", max_len)
+    reader = open_reader(uri)
+    try:
+        assert isinstance(reader, SqlReader)
+        [(got_rid, histories)] = reader.read_histories([rid]).items()
+    finally:
+        reader.close()
+    assert got_rid == rid
+    assert [h.key for h in histories] == ["Loss", "val_loss"]
+    for h in histories:
+        want = sorted(logged[h.key], key=lambda p: (p[0], p[1]))
+        assert h.steps == tuple(p[0] for p in want)
+        assert h.timestamps == tuple(p[1] for p in want)
+        assert [repr(v) for v in h.values] == [repr(p[2]) for p in want], h.key
+    assert server.dump(db) == before
+
+
 # --- The same store in sqlite, PostgreSQL and MariaDB ---------------------------------------------
 
 FIXED_MS = 1_767_100_000_000
