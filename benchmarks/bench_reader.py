@@ -160,7 +160,8 @@ def measure(url: str, row: str = ROW) -> dict[str, Any]:
             # What the page fetched on its own: scripts (is the chart library among them?) and
             # data (is the search index?), with their bytes.
             "fetched": sorted(
-                (_name(r.url), r.bytes) for r in net.requests.values()
+                (_name(r.url), r.bytes)
+                for r in net.requests.values()
                 if _kind(r.url) in ("js", "json", "search index", "runs.json")
             ),
             "foreign": net.foreign(),

@@ -124,7 +124,7 @@ def script_budgets(pages: list[Path]) -> list[tuple[str, str, str, bool]]:
         text = page.read_text(encoding="utf-8", errors="replace")
         charts = 'class="daybook-chart"' in text
         with_charts += charts
-        eager += 'src="' in text and "vega.js\"" in text.replace("vega.js'", 'vega.js"')
+        eager += 'src="' in text and 'vega.js"' in text.replace("vega.js'", 'vega.js"')
         chartless += "daybook-charts-js" in text and not charts
         inline += '<script type="application/json">[' in text
         undeferred += "javascripts/bundle." in text and "daybook: the search index" not in text

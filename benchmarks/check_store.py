@@ -158,8 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", type=Path, help="keep the two stores here (default: a temp dir)")
-    ap.add_argument("--wide", action="store_true", help="a small wide plan (make_wide_store.py): "
-                    "--runs runs × 250 params (25 varying) × --metrics metrics, a sweep of 8")
+    ap.add_argument(
+        "--wide",
+        action="store_true",
+        help="a small wide plan (make_wide_store.py): "
+        "--runs runs × 250 params (25 varying) × --metrics metrics, a sweep of 8",
+    )
     args = ap.parse_args(argv)
     if args.wide:
         plan = make_wide_plan(min(args.runs, 24), 250, 25, max(args.metrics, 30), 8,

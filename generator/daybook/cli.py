@@ -480,9 +480,7 @@ def check(
 
     if monitors and no_store:
         raise click.UsageError("--monitors reads the store; it cannot go with --no-store")
-    report = check_site(
-        site_root, tracking_uri, fmt=fmt, use_store=not no_store, monitors=monitors
-    )
+    report = check_site(site_root, tracking_uri, fmt=fmt, use_store=not no_store, monitors=monitors)
     click.echo(report.output, nl=False)
     if report.summary:
         click.echo(report.summary, err=True)

@@ -68,8 +68,11 @@ def test_experiment_monitor_with_a_baseline_run(review_store, review_snapshot: S
         ({"model": "models:/m/7"}, "model", "has no version 7"),
         ({"experiment": "monitorin"}, "experiment", "did you mean 'monitoring'"),
         ({"experiment": "monitoring", "metric": "acc"}, "metric", "no run logged metric 'acc'"),
-        ({"experiment": "monitoring", "max_drop": 0.1, "baseline": "nope"}, "baseline",
-         "no run with id 'nope'"),
+        (
+            {"experiment": "monitoring", "max_drop": 0.1, "baseline": "nope"},
+            "baseline",
+            "no run with id 'nope'",
+        ),
     ],
 )
 def test_config_mistakes_name_their_key(

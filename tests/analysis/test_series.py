@@ -40,8 +40,10 @@ def test_downsampling_keeps_every_bucket_extreme_and_the_ends() -> None:
     assert s.downsampled and s.total == n
 
 
-@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), max_size=400),
-       st.integers(min_value=4, max_value=120))
+@given(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), max_size=400),
+    st.integers(min_value=4, max_value=120),
+)
 def test_downsample_never_loses_the_extremes(values: list[float], limit: int) -> None:
     pts = [Point(float(i), v, i) for i, v in enumerate(values)]
     out = downsample(pts, limit)

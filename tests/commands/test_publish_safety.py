@@ -55,8 +55,7 @@ def leaky_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     card = root / "docs" / "models" / "leaky-model.md"
     card.parent.mkdir(parents=True, exist_ok=True)
     card.write_text(
-        "---\nlicense: mit\n---\n# leaky-model\n\n## Intended use\n\n"
-        f"Call it with `{CARD_KEY}`.\n",
+        f"---\nlicense: mit\n---\n# leaky-model\n\n## Intended use\n\nCall it with `{CARD_KEY}`.\n",
         encoding="utf-8",
     )
     return root

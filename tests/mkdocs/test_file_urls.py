@@ -150,8 +150,11 @@ def test_opened_from_disk_it_navigates_by_clicks_and_finds_a_run_by_search(
         run_id = store.runs["pipe"]
         b.driver.get((file_site / "runs/index.html").as_uri() + f"#{run_id}")
         _until(
-            lambda: "opened from disk" in b.driver.execute_script(
-                "return document.querySelector('.daybook-run-viewer__run').textContent"
+            lambda: (
+                "opened from disk"
+                in b.driver.execute_script(
+                    "return document.querySelector('.daybook-run-viewer__run').textContent"
+                )
             ),
             "the run viewer's message",
         )

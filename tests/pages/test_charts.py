@@ -49,9 +49,13 @@ FIELDS = {"x", "y", "time", "step", "run", "value", "status", "version", "label"
 DAY_MS = 86_400_000
 
 
-@given(st.recursive(st.text() | st.integers() | st.booleans(),
-                    lambda kids: st.lists(kids, max_size=4)
-                    | st.dictionaries(st.text(), kids, max_size=4), max_leaves=20))
+@given(
+    st.recursive(
+        st.text() | st.integers() | st.booleans(),
+        lambda kids: st.lists(kids, max_size=4) | st.dictionaries(st.text(), kids, max_size=4),
+        max_leaves=20,
+    )
+)
 def test_script_json_round_trips_and_cannot_end_a_script(value: object) -> None:
     text = script_json(value)
     assert json.loads(text) == value
@@ -154,9 +158,14 @@ def test_each_static_chart_pictures_what_its_live_chart_shows(review_config,
     runs = _runs(review_snapshot)
     h = review_snapshot.histories
     me, best = runs["sweep-lr-0.1"], runs["new-best"]
-    run_chart = history_chart(h[me.run_id], 300, [Overlay("sweep (parent)",
-                                                          h[runs["sweep"].run_id]),
-                                                  Overlay("new-best (best)", h[best.run_id])])
+    run_chart = history_chart(
+        h[me.run_id],
+        300,
+        [
+            Overlay("sweep (parent)", h[runs["sweep"].run_id]),
+            Overlay("new-best (best)", h[best.run_id]),
+        ],
+    )
     assert run_chart is not None
     texts = _svg_texts(run_chart)
     # One panel per metric, titled by its key; the legend names this run and each reference.

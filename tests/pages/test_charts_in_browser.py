@@ -135,7 +135,7 @@ def test_charts_render_offline_without_errors(
 ) -> None:
     driver = browser
     driver.get(server)  # the home page: the morning review, a monitor's trend among its charts
-    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    _wait(driver, f'document.querySelector("{LIVE_CHART}")')
     assert "Morning review" in driver.page_source
     driver.save_screenshot(str(tmp_path / "home.png"))
     # Instant navigation: follow the review's link to a new run's page without a full load.
@@ -143,7 +143,7 @@ def test_charts_render_offline_without_errors(
     link = driver.find_element("css selector", "article a[href*='/runs/gbm-tuned-']")
     link.click()
     _wait(driver, "location.pathname.includes('/runs/gbm-tuned-')")
-    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    _wait(driver, f'document.querySelector("{LIVE_CHART}")')
     assert driver.execute_script("return window.__fullLoad") == "home", "not instant navigation"
     # val_auc and val_log_loss over 120 stages, each beside the champion's curve
     assert _drawn_marks(driver) >= 4
@@ -152,22 +152,22 @@ def test_charts_render_offline_without_errors(
         "return getComputedStyle(document.querySelector('.daybook-chart-fallback')"
         ".closest('p')).display") == "none"  # fmt: skip
     # Switch to the dark palette: the chart is drawn again in the new colours.
-    label = f"document.querySelector(\"{LIVE_CHART} .role-axis-label text\")"
+    label = f'document.querySelector("{LIVE_CHART} .role-axis-label text")'
     before = driver.execute_script(f"return {label}.getAttribute('fill')")
     driver.execute_script("document.body.setAttribute('data-md-color-scheme', 'slate')")
     _wait(driver, f"{label} && {label}.getAttribute('fill') !== {json.dumps(before)}")
     # A full load of a run page of the sweep: its history chart, and the comparisons. (The
     # experiment page has one chart, its progress; its sweeps are a table since issue #14.)
     driver.get(server + "experiments/digits-classifier/")
-    _wait(driver, f"document.querySelectorAll(\"{LIVE_CHART}\").length >= 1")
+    _wait(driver, f'document.querySelectorAll("{LIVE_CHART}").length >= 1')
     child = driver.find_element("css selector", "article a[href*='/runs/gbm-lr0-2-d3-']")
     driver.get(child.get_attribute("href"))
-    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    _wait(driver, f'document.querySelector("{LIVE_CHART}")')
     assert _drawn_marks(driver) > 10
     assert "Compared with" in driver.page_source
     driver.save_screenshot(str(tmp_path / "run.png"))
     driver.get(server + "monitors/")
-    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    _wait(driver, f'document.querySelector("{LIVE_CHART}")')
     assert "fail" in driver.find_element("css selector", ".daybook-status-fail").text
 
     outside = [u for u in _requests(driver)
@@ -200,7 +200,7 @@ def test_curves_side_by_side(browser: object, server: str, demo_site: Path, tmp_
     driver.get(server + "experiments/digits-classifier/")
     child = driver.find_element("css selector", "article a[href*='/runs/gbm-lr0-2-d3-']")
     driver.get(child.get_attribute("href"))
-    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    _wait(driver, f'document.querySelector("{LIVE_CHART}")')
     chart = driver.find_element("css selector", LIVE_CHART)
     legend = _legend(driver, chart)
     assert legend[0] == "this run" and len(legend) >= 3
@@ -223,7 +223,7 @@ def test_curves_side_by_side(browser: object, server: str, demo_site: Path, tmp_
     driver.get(server + "experiments/breast-cancer/")
     rf = driver.find_element("css selector", "article a[href*='/runs/random-forest-']")
     driver.get(rf.get_attribute("href"))
-    _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+    _wait(driver, f'document.querySelector("{LIVE_CHART}")')
     chart = driver.find_element("css selector", LIVE_CHART)
     assert _legend(driver, chart) == ["this run", "gbm-tuned (best)"]
     assert len(_marks(driver, chart, ".mark-line.role-mark path")) >= 4  # 2 panels × 2 runs
@@ -234,7 +234,7 @@ def test_curves_side_by_side(browser: object, server: str, demo_site: Path, tmp_
     driver.get(page.get_attribute("href"))
     # Charts are drawn as they near the viewport (issue #14): scroll down to the last one.
     driver.execute_script("document.querySelectorAll('div.daybook-chart')[2].scrollIntoView()")
-    _wait(driver, f"document.querySelectorAll(\"{LIVE_CHART}\").length >= 3")
+    _wait(driver, f'document.querySelectorAll("{LIVE_CHART}").length >= 3')
     _, curves, parallel = driver.find_elements("css selector", LIVE_CHART)
     children = 6
     assert len(_legend(driver, curves)) == children
@@ -286,7 +286,7 @@ def test_chart_library_and_search_index_wait_until_needed(
             "return i.complete && i.naturalWidth > 0 && i.src.endsWith('.svg');")  # fmt: skip
         # Scrolled near: the library and the spec load, and the live chart replaces the picture.
         driver.execute_script("document.querySelector('div.daybook-chart').scrollIntoView()")
-        _wait(driver, f"document.querySelector(\"{LIVE_CHART}\")")
+        _wait(driver, f'document.querySelector("{LIVE_CHART}")')
         fetched = _fetched(driver)
         assert sum(u.endswith("/vega.js") for u in fetched) == 1
         assert any("/assets/daybook/charts/" in u and u.endswith(".json") for u in fetched)

@@ -34,7 +34,6 @@ run_table:
 """
 
 
-
 def _build_store(root: Path) -> str:
     uri = f"sqlite:///{root / 'mlflow.db'}"
     client = MlflowClient(tracking_uri=uri, registry_uri=uri)

@@ -31,7 +31,6 @@ KEEP_PAGES = "run_pages:\n  top: 2\n  recent: 0\n"  # the best 2, the parent, th
 NO_PAGES = "run_pages:\n  top: 0\n  parents: false\n  registered: false\n  recent: 0\n"
 
 
-
 @dataclass
 class ViewerStore:
     uri: str

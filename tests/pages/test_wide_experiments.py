@@ -95,7 +95,7 @@ def test_first_paint_keeps_the_few_columns_and_runs_json_stays_narrow(html: Path
     runs = _json(html / EXP / "runs.json")
     assert len(table.header) == 5 + len(runs["params"]) + len(runs["metrics"]) <= 5 + 4 + 4
     assert LAST_PARAM not in runs["params"] and LAST_METRIC not in runs["metrics"]
-    assert "data-columns=\"columns/index.json\"" in (html / EXP / "index.html").read_text()
+    assert 'data-columns="columns/index.json"' in (html / EXP / "index.html").read_text()
 
 
 def test_columns_folder_holds_every_param_and_metric_by_prefix(html: Path) -> None:
@@ -233,9 +233,12 @@ def test_picker_shows_the_last_param_and_metric_and_remembers_them(
     assert names[0].strip() == wide_store.names[RUNS - 1]
     assert _column(table, LAST_PARAM)[0] == f"{LAST_PARAM}-v{RUNS - 1}"
     assert _column(table, LAST_METRIC)[0].startswith("0.795")  # 0.5 + 29/100 + 59/10,000
-    assert d.execute_script(
-        "return document.querySelector('.daybook-runs tbody tr').getAttribute('data-run-id')"
-    ) == newest
+    assert (
+        d.execute_script(
+            "return document.querySelector('.daybook-runs tbody tr').getAttribute('data-run-id')"
+        )
+        == newest
+    )
 
     # The filter box matches a picked column's values.
     box = d.find_element(By.CSS_SELECTOR, ".daybook-runs-filter")
@@ -255,8 +258,10 @@ def test_picker_shows_the_last_param_and_metric_and_remembers_them(
     # The choice is remembered for this experiment in this browser.
     d.get(server.url + EXP)
     remembered = {LAST_PARAM, LAST_METRIC, HOSTILE_KEY, *PRESET}
-    again = _wait(lambda: (t := _table(chromium)) and remembered <= set(t["heads"]) and t,
-                  "the remembered columns")  # fmt: skip (they come back one group file each)
+    again = _wait(
+        lambda: (t := _table(chromium)) and remembered <= set(t["heads"]) and t,
+        "the remembered columns",
+    )  # fmt: skip (they come back one group file each)
     assert _column(again, LAST_PARAM)[0] == f"{LAST_PARAM}-v{RUNS - 1}"
 
 
@@ -330,17 +335,27 @@ def test_parallel_coordinates_follow_the_picked_columns(
     d.get(server.url + page.parent.relative_to(html).as_posix() + "/")
     _wait(lambda: _table(chromium), "the table script")
     d.execute_script("document.querySelector('.daybook-parallel').scrollIntoView()")
-    drawn = "return document.querySelector('.daybook-parallel .daybook-chart')" \
-            ".getAttribute('data-daybook-rendered')"
+    drawn = (
+        "return document.querySelector('.daybook-parallel .daybook-chart')"
+        ".getAttribute('data-daybook-rendered')"
+    )
     _wait(lambda: d.execute_script(drawn) == "true", "the parallel coordinates")
     _pick(chromium, "val.m07", "metric")  # a metric the sweep did not vary on
     _wait(lambda: (t := _table(chromium)) and "val.m07" in t["heads"], "the picked column")
-    axes = _wait(lambda: d.execute_script(
-        "const c = document.querySelector('.daybook-parallel .daybook-chart');"
-        "return c.getAttribute('data-daybook-rendered') === 'true'"
-        " && JSON.parse(c.getAttribute('data-daybook-axes') || 'null');"), "the new axes")
+    axes = _wait(
+        lambda: d.execute_script(
+            "const c = document.querySelector('.daybook-parallel .daybook-chart');"
+            "return c.getAttribute('data-daybook-rendered') === 'true'"
+            " && JSON.parse(c.getAttribute('data-daybook-axes') || 'null');"
+        ),
+        "the new axes",
+    )
     assert "val.m07" in axes and axes[-1] == "acc"
-    labels = _wait(lambda: d.execute_script(
-        "return [...document.querySelectorAll('.daybook-parallel svg text')]"
-        ".map(t => t.textContent).filter(t => t === 'val.m07')"), "the axis drawn")
+    labels = _wait(
+        lambda: d.execute_script(
+            "return [...document.querySelectorAll('.daybook-parallel svg text')]"
+            ".map(t => t.textContent).filter(t => t === 'val.m07')"
+        ),
+        "the axis drawn",
+    )
     assert labels == ["val.m07"]

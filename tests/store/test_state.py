@@ -89,11 +89,19 @@ def test_a_broken_state_file_counts_as_none(tmp_path) -> None:
     [
         ("UTC", _utc(2025, 11, 24, 16), _utc(2025, 11, 24, 9), "09:00 UTC today"),
         ("UTC", _utc(2025, 11, 24, 8, 59), _utc(2025, 11, 23, 9), "09:00 UTC yesterday"),
-        ("Europe/Berlin", _utc(2025, 11, 24, 8, 30), _utc(2025, 11, 24, 8),
-         "09:00 Europe/Berlin today"),
+        (
+            "Europe/Berlin",
+            _utc(2025, 11, 24, 8, 30),
+            _utc(2025, 11, 24, 8),
+            "09:00 Europe/Berlin today",
+        ),
         # The day after the clocks went back: still 09:00 on the wall, now UTC+1 (was +2).
-        ("Europe/Berlin", _utc(2025, 10, 27, 7), _utc(2025, 10, 26, 8),
-         "09:00 Europe/Berlin yesterday"),
+        (
+            "Europe/Berlin",
+            _utc(2025, 10, 27, 7),
+            _utc(2025, 10, 26, 8),
+            "09:00 Europe/Berlin yesterday",
+        ),
     ],
 )
 def test_daily_cut_is_the_latest_one_before_now(zone: str, now: int, cut: int, said: str) -> None:
@@ -104,7 +112,7 @@ def test_published_log_keeps_whole_lines_and_skips_bad_ones(tmp_path) -> None:
     log = tmp_path / "history" / "published.jsonl"
     record_published(log, NOW - 86_400_000, "sqlite:///mlflow.db")
     with log.open("a", encoding="utf-8") as fh:
-        fh.write("not json\n{\"published_at\": \"2025-11-24T15:")  # a bad line, a torn one
+        fh.write('not json\n{"published_at": "2025-11-24T15:')  # a bad line, a torn one
     record_published(log, NOW, "sqlite:///mlflow.db")
     lines = log.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 3 and lines[1] == "not json"  # the torn tail was dropped

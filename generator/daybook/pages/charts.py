@@ -375,8 +375,7 @@ def best_so_far_chart(runs: Sequence[Run], metric: str, direction: Direction) ->
     ordered = sorted(points, key=lambda p: (p.x, p.y))
     shown = downsample(ordered, MAX_RUN_POINTS)
     run_values = [
-        {"x": int(p.x), "y": _num(p.y), "run": names[(p.x, p.y)], "time": _utc(p.t)}
-        for p in shown
+        {"x": int(p.x), "y": _num(p.y), "run": names[(p.x, p.y)], "time": _utc(p.t)} for p in shown
     ]
     best_values = [{"x": int(p.x), "y": _num(p.y)} for p in best]
     word = "lowest" if direction == "minimize" else "highest"
@@ -414,11 +413,28 @@ def best_so_far_chart(runs: Sequence[Run], metric: str, direction: Direction) ->
             f"{len(shown)} of {len(ordered)} runs drawn: the lowest and highest of each stretch "
             "of time are kept; the best-so-far line uses every run",
         )
-    figure = Figure((Panel(
-        (Line(tuple((p["x"], p["y"]) for p in run_values), GREY, line=False, dots=True,
-              radius=3.5, opacity=0.7),
-         Line(tuple((p["x"], p["y"]) for p in best_values), SERIES_COLORS[0], step=True)),
-        x_kind="time", x_title="run start (UTC)", y_title=metric, width=600, height=220),))
+    figure = Figure(
+        (
+            Panel(
+                (
+                    Line(
+                        tuple((p["x"], p["y"]) for p in run_values),
+                        GREY,
+                        line=False,
+                        dots=True,
+                        radius=3.5,
+                        opacity=0.7,
+                    ),
+                    Line(tuple((p["x"], p["y"]) for p in best_values), SERIES_COLORS[0], step=True),
+                ),
+                x_kind="time",
+                x_title="run start (UTC)",
+                y_title=metric,
+                width=600,
+                height=220,
+            ),
+        )
+    )
     return Chart("best-so-far", f"Chart of {metric} per run over time, with the {word} so far",
                  spec, notes, figure)  # fmt: skip
 
@@ -689,11 +705,26 @@ def versions_chart(rows: Sequence[tuple[int, float | None, str, Sequence[str]]],
             ],
         },
     })  # fmt: skip
-    figure = Figure((Panel(
-        (Line(tuple((float(i), row["y"]) for i, row in enumerate(values)), SERIES_COLORS[0],
-              dots=True, radius=4),),
-        x_kind="category", categories=tuple(order), x_title="version", y_title=metric,
-        width=max(300, min(600, 120 * len(values))), height=200),))
+    figure = Figure(
+        (
+            Panel(
+                (
+                    Line(
+                        tuple((float(i), row["y"]) for i, row in enumerate(values)),
+                        SERIES_COLORS[0],
+                        dots=True,
+                        radius=4,
+                    ),
+                ),
+                x_kind="category",
+                categories=tuple(order),
+                x_title="version",
+                y_title=metric,
+                width=max(300, min(600, 120 * len(values))),
+                height=200,
+            ),
+        )
+    )
     return Chart("versions", f"Chart of {metric} per model version", spec, (), figure)
 
 
@@ -926,11 +957,11 @@ def vega_bundle(cache: TextCache | None = None) -> str:
 
 
 _BOOTSTRAP = (
-    "<script>(function(){var i=document.querySelector(\"img.daybook-chart-fallback\");"
+    '<script>(function(){var i=document.querySelector("img.daybook-chart-fallback");'
     "if(!i)return;if(window.daybookCharts){window.daybookCharts.render();return}"
-    "if(document.getElementById(\"daybook-charts-js\"))return;"
-    "var s=document.createElement(\"script\");s.id=\"daybook-charts-js\";"
-    "s.src=new URL(\"../charts.js\",i.src).href;document.head.appendChild(s)})();</script>"
+    'if(document.getElementById("daybook-charts-js"))return;'
+    'var s=document.createElement("script");s.id="daybook-charts-js";'
+    's.src=new URL("../charts.js",i.src).href;document.head.appendChild(s)})();</script>'
 )
 
 
@@ -952,9 +983,7 @@ class ChartEmbedder:
         self.count += 1
         key, asset = self.charts.add(chart)
         svg = relative(self.page, asset)
-        notes = "".join(
-            f'\n<p class="daybook-chart-note">{md_text(n)}</p>\n' for n in chart.notes
-        )
+        notes = "".join(f'\n<p class="daybook-chart-note">{md_text(n)}</p>\n' for n in chart.notes)
         return Markup(
             f'<div class="daybook-chart" data-daybook-spec="{key}" data-search-exclude markdown>'
             f"\n\n![{md_text(chart.title)}]({svg}){{ .daybook-chart-fallback }}\n\n"

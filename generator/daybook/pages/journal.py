@@ -88,5 +88,3 @@ def render_note(renderer: Renderer, view: JournalView, note: Note) -> str:
             "body": Markup(body),
         },
     )
-
-

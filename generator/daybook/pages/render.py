@@ -146,9 +146,7 @@ class Renderer:
         self.env = make_environment(site_templates)
         self.runs = {r.run_id: r for r in snapshot.runs}
         self.model = ctx.SiteModel.build(config, snapshot, self.paths)
-        self.model_pages = ModelPages.build(
-            self.model, snapshot, self.records, self.paths, journal
-        )
+        self.model_pages = ModelPages.build(self.model, snapshot, self.records, self.paths, journal)
         self.charts = charts if config.charts.enabled else None
         self.extras = Extras.build(config, snapshot, self.model, self.paths, reference,
                                    self.records.history, config_where)  # fmt: skip
@@ -233,8 +231,9 @@ class Renderer:
         for sv in self.extras.sweeps.values():
             sweep, files = sweep_page(self.config, sv.experiment, sv.sweep, self.paths, sv.path,
                                       self.directory_urls)  # fmt: skip
-            pages[sv.path] = self._render(["compare.md.j2"], sv.path,
-                                          {**self.extras.compare_page(sv), "sweep_page": sweep})
+            pages[sv.path] = self._render(
+                ["compare.md.j2"], sv.path, {**self.extras.compare_page(sv), "sweep_page": sweep}
+            )
             pages.update(files)  # its runs.json, columns/ and folded params (#15)
         mps = self.model_pages
         pages[MODELS] = self._render(["models.md.j2"], MODELS, {"model_pages": mps})

@@ -190,8 +190,11 @@ class Extras:
         chart = None
         if exp.primary is not None:
             chart = best_so_far_chart(exp.runs, exp.primary.metric, exp.primary.direction)
-        sweeps = [s for s in self.sweeps.values()
-                  if s.experiment.experiment.experiment_id == exp.experiment.experiment_id]
+        sweeps = [
+            s
+            for s in self.sweeps.values()
+            if s.experiment.experiment.experiment_id == exp.experiment.experiment_id
+        ]
         sweeps.sort(key=lambda s: (-(s.sweep.parent.start_time or 0), s.sweep.parent.run_id))
         # The newest sweeps only: every sweep keeps its compare page, linked from its parent run.
         shown = sweeps[:MAX_SWEEPS]

@@ -220,7 +220,6 @@ def md_url(label: object, url: str) -> str:
     return f"[{md_chat(label)}]({safe})"
 
 
-
 def _more(n: int, url: str, link: Callable[[str, str], str]) -> str:
     return f"…and {n} more: " + link("see the site", url)
 

@@ -260,8 +260,10 @@ def _panel(p: Panel) -> list[str]:
     for x, label in x_ticks:
         half = len(label) * CHAR_W / 2  # labels are cut or short; escapes only add a little
         anchor = "end" if x + half > w + RIGHT else "start" if x - half < -LEFT else "middle"
-        out.append(f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{h}" y2="{h + 4}" stroke="{GREY}"/>'
-                   f'<text x="{_f(x)}" y="{h + 14}" text-anchor="{anchor}">{label}</text>')
+        out.append(
+            f'<line x1="{_f(x)}" x2="{_f(x)}" y1="{h}" y2="{h + 4}" stroke="{GREY}"/>'
+            f'<text x="{_f(x)}" y="{h + 14}" text-anchor="{anchor}">{label}</text>'
+        )
     if p.x_title:
         out.append(f'<text x="{w / 2:.1f}" y="{h + 29}" text-anchor="middle" '
                    f'font-weight="bold">{text(p.x_title, int(w / CHAR_W))}</text>')  # fmt: skip
@@ -274,7 +276,8 @@ def _panel(p: Panel) -> list[str]:
         if s.line and len(pts) > 1:
             if s.step:
                 d = f"M{_f(pts[0][0])},{_f(pts[0][1])}" + "".join(
-                    f"H{_f(x)}V{_f(y)}" for x, y in pts[1:])
+                    f"H{_f(x)}V{_f(y)}" for x, y in pts[1:]
+                )
             else:
                 d = "M" + "L".join(f"{_f(x)},{_f(y)}" for x, y in pts)
             width = 2 if s.step else 1.5
@@ -283,8 +286,10 @@ def _panel(p: Panel) -> list[str]:
         if s.dots:
             colors = s.dot_colors or (s.color,) * len(pts)
             fade = _opacity(s.opacity)
-            out.extend(f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{s.radius}" fill="{c}"{fade}/>'
-                       for (x, y), c in zip(pts, colors, strict=False))
+            out.extend(
+                f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{s.radius}" fill="{c}"{fade}/>'
+                for (x, y), c in zip(pts, colors, strict=False)
+            )
     for rule in p.rules:
         dash = f' stroke-dasharray="{rule.dash}"' if rule.dash else ""
         if rule.axis == "y":

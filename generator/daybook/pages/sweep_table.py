@@ -87,6 +87,7 @@ def _param_columns(sw: Sweep, limit: int, chosen: list[str]) -> list[str]:
     """analysis.columns.param_columns for the children, from the sweep's own list of varied
     params (200 of 2,000 in a wide sweep, so the other 1,800 are never counted again)."""
     children = sw.children
+
     def usable(k: str) -> bool:
         return any(k in c.params for c in children) and all(
             c.params.get(k) != MASK for c in children

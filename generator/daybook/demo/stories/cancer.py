@@ -118,9 +118,7 @@ def _baseline_champion(c: _Cancer, models: CancerModels) -> None:
     run_id = c.w.start(c.exp_id, spec, {**c.common, "model": "logistic_regression", **params})
     end = spec.start_ms + 90_000
     c.w.metrics(run_id, [(k, v, end - 20_000, 0) for k, v in c.scores(lr_model).items()])
-    model_id = c.w.finish_with_model(
-        EXP_CANCER, run_id, lr_model, c.x_va.head(5), spec, end, 0
-    )
+    model_id = c.w.finish_with_model(EXP_CANCER, run_id, lr_model, c.x_va.head(5), spec, end, 0)
     v1 = c.w.register(
         MODEL_CANCER,
         run_id,
@@ -183,9 +181,7 @@ def _random_forest_champion(c: _Cancer, models: CancerModels) -> None:
         "feature_importance.csv",
     )
     end = spec.start_ms + 100 * 1500 + 30_000
-    model_id = c.w.finish_with_model(
-        EXP_CANCER, run_id, rf, c.x_va.head(5), spec, end, 100
-    )
+    model_id = c.w.finish_with_model(EXP_CANCER, run_id, rf, c.x_va.head(5), spec, end, 100)
     v2 = c.w.register(
         MODEL_CANCER,
         run_id,
@@ -272,9 +268,7 @@ def _gbm_challenger(c: _Cancer, models: CancerModels) -> None:
     gbm = GradientBoostingClassifier(**gbm_params, random_state=SEED).fit(c.x_tr, c.y_tr)
     c.w.metrics(run_id, _staged_history(c, gbm, spec.start_ms))
     end = spec.start_ms + 120 * 1000 + 30_000
-    model_id = c.w.finish_with_model(
-        EXP_CANCER, run_id, gbm, c.x_va.head(5), spec, end, 120
-    )
+    model_id = c.w.finish_with_model(EXP_CANCER, run_id, gbm, c.x_va.head(5), spec, end, 120)
     v3 = c.w.register(
         MODEL_CANCER,
         run_id,
