@@ -119,7 +119,10 @@ def test_columns_folder_holds_every_param_and_metric_by_prefix(html: Path) -> No
         doc = _json(html / EXP / "columns" / g["files"][position // g["size"]])
         assert doc["total"] == len(ids) == RUNS
         values = doc["values"][doc["keys"].index(g["keys"][position])]
-        assert len(values) == len(ids)
+        if g["kind"] == "param" and not varies(g["keys"][position]):
+            assert values == {"same": f"{g['keys'][position]}-same"}  # once, not once per run
+        else:
+            assert len(values) == len(ids)
     param = _json(html / EXP / "columns" / groups[("param", "")]["files"][-1])
     values = dict(zip(ids, param["values"][param["keys"].index(LAST_PARAM)], strict=True))
     assert {v for v in values.values()} == {f"{LAST_PARAM}-v{i}" for i in range(RUNS)}
@@ -254,6 +257,13 @@ def test_picker_shows_the_last_param_and_metric_and_remembers_them(
                     and len(t["rows"]) < RUNS and t, "the hostile column")  # fmt: skip
     assert set(_column(hostile, HOSTILE_KEY)) == {HOSTILE_VALUE}
     assert d.execute_script("return window.__pwned === undefined")
+
+    # A param equal in every run (written once in its file) shows in every row.
+    box.clear()
+    _pick(chromium, "p150", "param")
+    same = _wait(lambda: (t := _table(chromium)) and "p150" in t["heads"] and t["rows"]
+                 and len(t["rows"]) == min(RUNS, len(first["rows"])) and t, "p150")  # fmt: skip
+    assert set(_column(same, "p150")) == {"p150-same"}
 
     # The choice is remembered for this experiment in this browser.
     d.get(server.url + EXP)

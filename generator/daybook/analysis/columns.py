@@ -10,6 +10,7 @@ A site can name its own (`run_table.param_keys` in daybook.yml): those come firs
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 
 from daybook.core.snapshot import Run
 from daybook.safety.redact import MASK
@@ -19,20 +20,18 @@ _MISSING = object()
 
 def varying_params(runs: Sequence[Run]) -> list[str]:
     """Every param that varies across `runs` and is never masked whole, most varied first."""
-    values: dict[str, set[object]] = {}
+    keys = sorted({k for r in runs for k in r.params})
+    # Column by column, built run by run in C (a wide experiment: 300 runs × 2,000 params).
+    rows = [list(map(r.params.get, keys, repeat(_MISSING))) for r in runs]
+    columns = zip(keys, zip(*rows, strict=True), strict=True) if rows else iter(())
+    values: dict[str, int] = {}  # distinct values, "absent" counting as one
     counts: dict[str, int] = {}
-    masked: set[str] = set()
-    for r in runs:
-        for k, v in r.params.items():
-            values.setdefault(k, set()).add(v)
-            counts[k] = counts.get(k, 0) + 1
-            if v == MASK:
-                masked.add(k)
-    for k, n in counts.items():
-        if n < len(runs):  # absent from some runs: "absent" is a value of its own
-            values[k].add(_MISSING)
-    keys = [k for k, vs in values.items() if len(vs) > 1 and k not in masked]
-    return sorted(keys, key=lambda k: (-len(values[k]), -counts[k], k))
+    for k, column in columns:
+        distinct = set(column)
+        if len(distinct) > 1 and MASK not in distinct:
+            values[k] = len(distinct)
+            counts[k] = len(column) - column.count(_MISSING)
+    return sorted(values, key=lambda k: (-values[k], -counts[k], k))
 
 
 def param_columns(runs: Sequence[Run], limit: int, chosen: Sequence[str] = ()) -> list[str]:

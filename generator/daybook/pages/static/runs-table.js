@@ -362,6 +362,10 @@
       return fetchJson(new URL(file, self.indexUrl).href).then(function (doc) {
         var at = doc && Array.isArray(doc.keys) ? doc.keys.indexOf(g.keys[where.position]) : -1;
         var values = at >= 0 && Array.isArray(doc.values) ? doc.values[at] : null;
+        if (values && !Array.isArray(values) && Object.prototype.hasOwnProperty.call(values, "same")
+            && doc.total === self.data.rows.length) { // every run has this one value
+          values = new Array(doc.total).fill(values.same);
+        }
         if (!values || values.length !== self.data.rows.length) {
           throw new Error("the columns do not match runs.json");
         }
