@@ -158,6 +158,34 @@ def test_every_mistake_is_reported_at_once_in_line_order(tmp_path: Path) -> None
     ]
 
 
+def test_a_key_written_twice_is_an_error_at_its_second_place(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys without a word: a setting fixed at the top would be
+    undone by a forgotten copy below. Each repeat is reported, among the other mistakes, in line
+    order."""
+    path = write_config(
+        tmp_path,
+        "leaderboard_size: 5\n"
+        "run_pages:\n"
+        "  top: 3\n"
+        "  top: 4\n"  # 4: twice in a section
+        "colour: red\n"  # 5: another mistake, reported in its place
+        "monitors:\n"
+        "  - {name: m, experiment: e, metric: acc, metric: loss, min: 0}\n"  # 7: in a list item
+        "leaderboard_size: 10\n",  # 8: twice at the top
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(tmp_path)
+    assert str(info.value).splitlines() == [
+        f"{path}:4: top: set twice (first on line 3); remove one",
+        f"{path}:5: colour: unknown key",
+        f"{path}:7: metric: set twice (first on line 7); remove one",
+        f"{path}:8: leaderboard_size: set twice (first on line 1); remove one",
+    ]
+    write_config(tmp_path, "leaderboard_size: 5\nrun_pages: {top: 3}\nleaderboard_size: 5\n")
+    with pytest.raises(ConfigError, match=r":3: leaderboard_size: set twice \(first on line 1\)"):
+        load_config(tmp_path)
+
+
 @pytest.mark.parametrize(
     ("text", "line", "says"),
     [

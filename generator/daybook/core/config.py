@@ -422,10 +422,45 @@ def load_config(site_dir: Path) -> DaybookConfig:
         return DaybookConfig()
     if not isinstance(data, dict):
         raise ConfigError(f"{path}:1: expected a mapping of settings, got {type(data).__name__}")
+    twice = [(line, f"{path}:{line}: {text}") for line, text in duplicate_keys(node)]
     try:
-        return DaybookConfig.model_validate(data)
+        config = DaybookConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError("\n".join(validation_lines(path, node, exc, data))) from None
+        found = [(_line_number(t, path), t) for t in validation_lines(path, node, exc, data)]
+        raise ConfigError("\n".join(t for _, t in sorted([*twice, *found]))) from None
+    if twice:
+        raise ConfigError("\n".join(t for _, t in twice))
+    return config
+
+
+def duplicate_keys(node: yaml.Node | None) -> list[tuple[int, str]]:
+    """`(line, problem)` for every key written twice in one mapping, at its second place. YAML
+    loaders keep the last silently, so a setting fixed at the top of the file would otherwise
+    be undone, unnoticed, by a forgotten copy further down."""
+    found: list[tuple[int, str]] = []
+    todo = [node] if node is not None else []
+    while todo:
+        current = todo.pop()
+        if isinstance(current, yaml.MappingNode):
+            first: dict[str, int] = {}
+            for key, value in current.value:
+                if isinstance(key, yaml.ScalarNode):
+                    line = key.start_mark.line + 1
+                    if key.value in first:
+                        found.append((line, f"{key.value}: set twice (first on line "
+                                            f"{first[key.value]}); remove one"))  # fmt: skip
+                    else:
+                        first[key.value] = line
+                todo.append(value)
+        elif isinstance(current, yaml.SequenceNode):
+            todo.extend(current.value)
+    return sorted(found)
+
+
+def _line_number(message: str, path: Path) -> int:
+    """The line of a `path:line: …` message (0 when it names none)."""
+    number = message.removeprefix(f"{path}:").split(":", 1)[0]
+    return int(number) if number.isdigit() else 0
 
 
 # Where YAML notices a mistake is often far from its cause: an unclosed quote or bracket is
