@@ -10,7 +10,10 @@ search box until a run's page comes up.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -88,6 +91,24 @@ def test_the_setting_in_daybook_yml_does_the_same(tmp_path: Path, store: StoreIn
     assert result.returncode == 0, result.stderr
     assert (root / "site/search/search_index.js").is_file()
     assert 'href="experiments/index.html"' in (root / "site/index.html").read_text("utf-8")
+
+
+def test_plain_mkdocs_build_says_it_cannot_honour_the_setting(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    """Only `daybook build` switches MkDocs to x.html pages and offline search: a plain
+    `mkdocs build` of such a site warns (an error under --strict) instead of quietly making a
+    site that shows folder listings when opened from disk."""
+    root = make_site(tmp_path / "site")
+    with (root / "daybook.yml").open("a", encoding="utf-8") as fh:
+        fh.write("site:\n  file_urls: true\n")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": store.uri}
+    mkdocs = [sys.executable, "-m", "mkdocs", "build", "-f", str(root / "mkdocs.yml")]
+    result = subprocess.run([*mkdocs, "--strict"], env=env, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert "site.file_urls is set, but plain `mkdocs build`" in result.stderr
+    assert "run `daybook build`" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 # --- in a real browser, from disk -----------------------------------------------------------------

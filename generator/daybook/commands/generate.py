@@ -297,6 +297,15 @@ def gen_files_main() -> None:
             if generated is None:
                 site = load_site(root)
                 site = replace(site, directory_urls=gen_files.directory_urls())
+                if site.config.site.file_urls and site.directory_urls:
+                    # Only `daybook build` (and serve) switch MkDocs to x.html pages and
+                    # offline search; plain `mkdocs build` cannot honour the setting.
+                    gen_files.log.warning(
+                        f"daybook: {root / 'daybook.yml'}: site.file_urls is set, but plain "
+                        "`mkdocs build` makes a site that does not open from disk: run "
+                        "`daybook build` (or set use_directory_urls: false and the "
+                        "material/offline plugin in mkdocs.yml)"
+                    )
                 generated = generate(site, progress=gen_files.log.info, offline=offline_requested())
     except DaybookError as exc:
         raise PluginError(f"daybook: {exc}") from None
