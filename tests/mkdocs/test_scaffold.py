@@ -8,6 +8,8 @@ from pathlib import Path
 
 from daybook.core.config import load_config
 from daybook.mkdocs.scaffold import init_site
+from helpers import run_cli
+from store_builder import StoreInfo
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 DOC_PATH = re.compile(r"\bdocs/[\w./-]*?\.md\b")
@@ -38,3 +40,28 @@ def test_the_scaffolded_settings_load_and_their_commented_examples_too(tmp_path:
     text = text.replace("# site:\n#   file_urls: true\n", "site:\n  file_urls: true\n")
     (site / "daybook.yml").write_text(text, encoding="utf-8")
     assert load_config(site).site.file_urls is True
+
+
+def test_a_new_site_with_no_notes_has_no_empty_archive_in_its_nav(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    """Material's blog attaches an Archive section even before the first note, and such an
+    empty section links to the page above it: the daybook plugin drops empty sections, and the
+    Archive comes with the first note."""
+    site = tmp_path / "site"
+    init_site(site)
+    result = run_cli("build", "--strict", "-q", "-C", site, "--tracking-uri", store.uri)
+    assert result.returncode == 0, result.stderr
+    assert _nav_titles(site / "site/journal/index.html") >= {"Journal", "Decisions"}
+    assert "Archive" not in _nav_titles(site / "site/journal/index.html")
+    made = run_cli("note", "-q", "-C", site, "--tracking-uri", store.uri, "--author", "alice")
+    assert made.returncode == 0, made.stderr
+    result = run_cli("build", "--strict", "-q", "-C", site, "--tracking-uri", store.uri)
+    assert result.returncode == 0, result.stderr
+    assert "Archive" in _nav_titles(site / "site/journal/index.html")
+
+
+def _nav_titles(page: Path) -> set[str]:
+    """The titles of the site's navigation as the page shows it."""
+    html = page.read_text(encoding="utf-8")
+    return {t.strip() for t in re.findall(r'<span class="md-ellipsis">\s*([^<]+?)\s*</span>', html)}

@@ -16,7 +16,7 @@ from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority
 from mkdocs.structure.files import Files
-from mkdocs.structure.nav import Navigation
+from mkdocs.structure.nav import Navigation, Section
 from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import AnchorLink
 
@@ -69,6 +69,13 @@ class DaybookPlugin(BasePlugin):
             _restore_titles(page.toc)  # the table of contents shows headings as text
         return self._clean(page.file.src_uri, html)
 
+    @event_priority(-100)  # after the blog attaches its sections (-50)
+    def on_nav(self, nav: Navigation, *, config: MkDocsConfig, files: Files) -> Navigation:
+        """A journal with no notes yet: the blog attaches its Archive section anyway, with no
+        entry, and Material links such a section to the page above it. Empty sections go."""
+        nav.items = _without_empty_sections(nav.items)
+        return nav
+
     @event_priority(-150)  # after the blog renders its excerpts (-100), before the template
     def on_page_context(
         self, context: dict[str, Any], *, page: Page, config: MkDocsConfig, nav: Navigation
@@ -83,6 +90,17 @@ class DaybookPlugin(BasePlugin):
             if isinstance(getattr(excerpt, "more", None), str):
                 excerpt.more = self._clean(src_uri, excerpt.more)
         return context
+
+
+def _without_empty_sections(items: list[Any]) -> list[Any]:
+    kept = []
+    for item in items:
+        if isinstance(item, Section):
+            item.children = _without_empty_sections(item.children)
+            if not item.children:
+                continue
+        kept.append(item)
+    return kept
 
 
 def _restore_titles(items: Iterable[AnchorLink]) -> None:
