@@ -103,6 +103,48 @@ def snapshot_data_of(runs: list) -> object:
     return snapshot_data(Snapshot("", (), tuple(runs), ()))["runs"]
 
 
+def in_order(runs: list) -> list:
+    """Runs as data that also tells the order of every dict (equal dicts may differ in it)."""
+    return [
+        (d["run_id"], [list(d[part].items()) for part in ("params", "metrics", "tags")], d)
+        for d in snapshot_data_of(sorted(runs, key=lambda r: r.run_id))  # type: ignore[union-attr]
+    ]
+
+
+def test_scanning_tables_whole_and_looking_runs_up_read_the_same_runs(store: StoreInfo) -> None:
+    """A full pull scans params, tags and latest metrics whole (cheaper when most runs are
+    wanted); a read of a few runs looks them up by id. Both give the same runs, with every
+    dict in key order, for every experiment alone, all of them, and runs asked for by id."""
+    readers = [open_reader(store.uri) for _ in range(3)]
+    try:
+        looked_up, default, scanned = readers
+        looked_up.scan_share = math.inf  # never scan
+        scanned.scan_share = 0.0  # always scan
+        statements: dict[int, list[str]] = {0: [], 2: []}
+        for i, sql in statements.items():
+            readers[i].conn.set_trace_callback(sql.append)
+        ids = sorted(e.experiment_id for e in default.read_experiments())
+        nonempty = 0
+        for wanted in [ids, *([i] for i in ids)]:
+            results = [in_order(r.read_runs(wanted)) for r in readers]
+            assert results[0] == results[1] == results[2], wanted
+            nonempty += bool(results[0])
+        whole = [s for s in statements[2] if s.endswith("FROM params")]
+        assert len(whole) == nonempty >= 3  # all runs, and experiments with runs
+        assert not any(s.endswith("FROM params") for s in statements[0])
+        every = [r.run_id for r in default.read_runs(ids)]
+        assert len(every) == len(store.runs)
+        some = every[::3]
+        results = [in_order(r.read_runs_by_id(some, ids)) for r in readers]
+        assert [x[0] for x in results[0]] == sorted(some)
+        assert results[0] == results[1] == results[2]
+        for _, dicts, _ in results[0]:
+            assert all([k for k, _ in items] == sorted(k for k, _ in items) for items in dicts)
+    finally:
+        for r in readers:
+            r.close()
+
+
 # --- what is read ---------------------------------------------------------------------------------
 
 

@@ -16,7 +16,7 @@ from mlflow.entities import DatasetInput, InputTag, Metric, Param, RunTag
 from daybook.core.config import DaybookConfig
 from daybook.safety.redact import MASK, Redactor
 from daybook.sources.mlflow import open_reader
-from daybook.store.pull import current_settings, refresh
+from daybook.store.pull import _Masker, current_settings, refresh
 from daybook.store.snapshot_file import load
 
 GITHUB = "ghp_" + "K3y" * 12
@@ -87,6 +87,21 @@ def test_what_a_pull_masks_is_what_the_general_walk_masks(leaky: str, tmp_path: 
     assert list(snap.runs) == [walk.value(r) for r in raw]
     clean = next(r for r in raw if r.name == "clean")
     assert walk.value(clean) is clean  # nothing to mask: the very same object
+
+
+def test_masking_runs_in_a_batch_leaves_the_runs_without_secrets_as_they_are(leaky: str) -> None:
+    """`_Masker.runs` checks every distinct string of a batch once; only the runs holding one
+    that masking changes are walked, and each comes out as the walk alone makes it."""
+    reader = open_reader(leaky)
+    try:
+        raw = reader.read_runs([e.experiment_id for e in reader.read_experiments()])
+    finally:
+        reader.close()
+    masked = _Masker(DaybookConfig()).runs(raw)
+    walk = Redactor.for_config(DaybookConfig())
+    assert masked == [walk.value(r) for r in raw]
+    same = {r.name for r, m in zip(raw, masked, strict=True) if m is r}
+    assert same == {"clean"}  # its `password` key is secret, but its value is already masked
 
 
 def test_an_offline_build_with_new_patterns_masks_model_tags_too(

@@ -13,6 +13,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
+from itertools import chain
+from operator import attrgetter
 from pathlib import Path
 from typing import TypeVar
 
@@ -261,7 +263,7 @@ def _update(
         )
         exp_ids = [e.experiment_id for e in experiments]
         if base is None:
-            runs = [masker.run(r) for r in reader.read_runs(exp_ids)]
+            runs = masker.runs(reader.read_runs(exp_ids))
             fetched = len(runs)
         else:
             runs, fetched = _changed_runs(reader, base, experiments, masker)
@@ -376,7 +378,7 @@ def current_settings(
         masker.experiment(e) for e in snap.experiments if config.experiments.wants(e.name)
     )
     keep = {e.experiment_id for e in experiments}
-    runs = tuple(masker.run(r) for r in snap.runs if r.experiment_id in keep)
+    runs = tuple(masker.runs(r for r in snap.runs if r.experiment_id in keep))
     ids = {r.run_id for r in runs}
     return masker.snapshot(
         replace(
@@ -428,7 +430,7 @@ def _changed_runs(
             or p.end_time != end
             or p.status in LIVE
         ]
-        fetched = [masker.run(r) for r in reader.read_runs_by_id(ids, exp_ids)]
+        fetched = masker.runs(reader.read_runs_by_id(ids, exp_ids))
         refetched = set(ids)
         runs = {rid: prev[rid] for rid in index if rid in prev and rid not in refetched}
         runs.update((r.run_id, r) for r in fetched)
@@ -446,7 +448,8 @@ def _changed_runs(
     gone = reader.read_deleted_run_ids(exp_ids)
     gone.update(rid for rid in live if rid not in found)  # neither active nor deleted: purged
     runs = {rid: r for rid, r in prev.items() if rid not in gone}
-    runs.update((rid, masker.run(r)) for rid, r in found.items() if rid not in gone)
+    kept = [rid for rid in found if rid not in gone]
+    runs.update(zip(kept, masker.runs(found[rid] for rid in kept), strict=True))
     return list(runs.values()), len(found)
 
 
@@ -462,16 +465,21 @@ class _Masker:
     """The one redaction pass (see daybook.safety.redact) applied to what is read, before it
     is compared with the previous snapshot or written anywhere.
 
-    Runs are most of a pull and almost never hold a secret, so `run` first checks a run's text
-    directly (each distinct string scanned once, by the redactor's own memoised `text`) and
-    hands it to the generic walk only when something would change; the check is used only while
-    `Run`, `Metric` and `DatasetInput` have exactly the fields it knows (a field added later falls
-    back to the walk, so nothing goes unmasked). `snapshot` walks every field but the runs,
+    Runs are most of a pull and almost never hold a secret, so `runs` checks the text of a
+    whole batch at once: every distinct string of every run (ids, names, param and tag keys
+    and values, metric keys, datasets) is gathered into sets in C and scanned once, by the
+    redactor's own memoised `text`; only runs holding a string that masking would change go
+    through the generic walk (20,000 runs, noisy CPU: 0.77 s checked run by run, string by
+    string; 0.6 s in one batch, nearly all of it the scanner reading the 71,000 distinct
+    strings once, the floor this check cannot go below). The check is used only while `Run`,
+    `Metric` and `DatasetInput` have exactly the fields it knows (a field added later falls back
+    to the walk, so nothing goes unmasked). `snapshot` walks every field but the runs,
     experiments and models, which were masked as they were read."""
 
     def __init__(self, config: DaybookConfig) -> None:
         self._redactor = Redactor.for_config(config)
         self._plain_keys: dict[str, bool] = {}
+        self._clean_values: set[object] = set()  # strings `text` leaves as they are
         self._fast = _FAST_CHECK
 
     def _plain_key(self, key: str) -> bool:
@@ -479,33 +487,55 @@ class _Masker:
         known = self._plain_keys.get(key)
         if known is None:
             text = self._redactor.text
-            known = not self._redactor.is_secret(key) and text(key) == key
+            known = type(key) is str and not self._redactor.is_secret(key) and text(key) == key
             self._plain_keys[key] = known
         return known
 
-    def _clean(self, run: Run) -> bool:
-        """True when masking would leave `run` exactly as it is (checked, not assumed)."""
-        text, plain = self._redactor.text, self._plain_key
-        for s in (run.run_id, run.experiment_id, run.name, run.status, run.user, run.artifact_uri):
-            if type(s) is not str or text(s) != s:
-                return False
-        for items in (run.params, run.tags):
-            for k, v in items.items():
-                if type(v) is not str or not plain(k) or text(v) != v:
-                    return False
-        for k, m in run.metrics.items():
-            if text(k) != k or (m.key != k and text(m.key) != m.key):
-                return False
-        for d in run.datasets:
-            for s in (d.name, d.digest, d.source_type, d.source, d.context):
-                if type(s) is not str or text(s) != s:
-                    return False
-        return True
+    def _unclean(self, values: set[object]) -> set[object]:
+        """The values among `values` that masking would change (or that are not strings)."""
+        text, clean = self._redactor.text, self._clean_values
+        bad = set()
+        for v in values - clean:
+            if type(v) is str and text(v) == v:
+                clean.add(v)
+            else:
+                bad.add(v)
+        return bad
+
+    def runs(self, runs: Iterable[Run]) -> list[Run]:
+        """`runs` masked, in order; a run masking leaves as it is comes back as itself."""
+        runs = list(runs)
+        if not self._fast:
+            return [self._redactor.value(r) for r in runs]
+        try:
+            bad_values, bad_keys = self._unclean_in(runs)
+        except TypeError:  # an unhashable value (no reader makes one): the walk handles it
+            return [self._redactor.value(r) for r in runs]
+        if not bad_values and not bad_keys:
+            return runs
+        return [self._redactor.value(r) if _touches(r, bad_values, bad_keys) else r for r in runs]
+
+    def _unclean_in(self, runs: list[Run]) -> tuple[set[object], set[str]]:
+        """(values, keys) of `runs` that masking would change: strings anywhere in a run, and
+        param or tag keys that are secret or changed."""
+        values: set[object] = set()
+        for name in ("run_id", "experiment_id", "name", "status", "user", "artifact_uri"):
+            values.update(map(attrgetter(name), runs))
+        keys: set[str] = set()
+        for name in ("params", "tags"):
+            dicts = list(map(attrgetter(name), runs))
+            values.update(chain.from_iterable(map(dict.values, dicts)))
+            keys.update(chain.from_iterable(dicts))
+        metrics = list(map(attrgetter("metrics"), runs))
+        values.update(chain.from_iterable(metrics))
+        values.update(map(_KEY, chain.from_iterable(map(dict.values, metrics))))
+        for r in runs:
+            for d in r.datasets:
+                values.update((d.name, d.digest, d.source_type, d.source, d.context))
+        return self._unclean(values), {k for k in keys if not self._plain_key(k)}
 
     def run(self, run: Run) -> Run:
-        if self._fast and self._clean(run):
-            return run
-        return self._redactor.value(run)
+        return self.runs((run,))[0]
 
     def experiment(self, exp: Experiment) -> Experiment:
         return self._redactor.value(exp)
@@ -515,14 +545,36 @@ class _Masker:
 
     def snapshot(self, snapshot: Snapshot) -> Snapshot:
         """`snapshot` with every field masked; its runs, experiments and models must have gone
-        through `run`, `experiment` and `model` (walking 100,000 runs twice cost 2.5 s)."""
+        through `runs`, `experiment` and `model` (walking 100,000 runs twice cost 2.5 s)."""
         rest = self._redactor.value(replace(snapshot, experiments=(), runs=(), models=()))
         return replace(
             rest, experiments=snapshot.experiments, runs=snapshot.runs, models=snapshot.models
         )
 
 
-# The fields `_Masker._clean` reads: the fast path is off if any of these classes changes.
+_KEY = attrgetter("key")
+
+
+def _touches(run: Run, bad_values: set[object], bad_keys: set[str]) -> bool:
+    """Whether `run` holds one of the values or keys masking would change."""
+    return not (
+        bad_values.isdisjoint(
+            (run.run_id, run.experiment_id, run.name, run.status, run.user, run.artifact_uri)
+        )
+        and bad_keys.isdisjoint(run.params)
+        and bad_keys.isdisjoint(run.tags)
+        and bad_values.isdisjoint(run.params.values())
+        and bad_values.isdisjoint(run.tags.values())
+        and bad_values.isdisjoint(run.metrics)
+        and bad_values.isdisjoint(map(_KEY, run.metrics.values()))
+        and all(
+            bad_values.isdisjoint((d.name, d.digest, d.source_type, d.source, d.context))
+            for d in run.datasets
+        )
+    )
+
+
+# The fields `_Masker.runs` reads: the fast path is off if any of these classes changes.
 _FAST_FIELDS: dict[type, tuple[str, ...]] = {
     Run: ("run_id", "experiment_id", "name", "status", "start_time", "end_time", "user",
           "artifact_uri", "params", "metrics", "tags", "datasets"),
