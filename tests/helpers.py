@@ -41,6 +41,21 @@ def run_cli(
     )
 
 
+def add_settings(config: Path, text: str) -> None:
+    """Append `text` (top-level YAML sections) to a daybook.yml, first dropping the sections of
+    the same name it has (the scaffold spells out `run_pages:` and `experiments:`): a section
+    written twice is refused, as a person's file would be."""
+    names = {line.split(":", 1)[0] for line in text.splitlines() if line[:1].isalpha()}
+    kept: list[str] = []
+    dropping = False
+    for line in config.read_text(encoding="utf-8").splitlines(keepends=True):
+        if line[:1].isalpha():
+            dropping = line.split(":", 1)[0] in names
+        if not dropping:
+            kept.append(line)
+    config.write_text("".join(kept) + "\n" + text, encoding="utf-8")
+
+
 def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
     return [line for line in result.stderr.splitlines() if line.strip()]
 

@@ -25,7 +25,7 @@ from daybook.commands.generate import load_site, render_site
 from daybook.mkdocs.squeeze import squeeze_html
 from daybook.pages.paths import page_url, relative_url
 from daybook.store.pull import pull
-from helpers import parse_html, run_cli
+from helpers import add_settings, parse_html, run_cli
 
 T0 = 1_764_000_000_000
 SECRET = "sk-live-RUNS-JSON-MUST-NOT-HOLD-THIS"
@@ -123,8 +123,7 @@ def big_store(tmp_path_factory: pytest.TempPathFactory, workdir: Path) -> BigSto
 def _make_site(root: Path, extra: str = "") -> Path:
     result = run_cli("init", root)
     assert result.returncode == 0, result.stderr
-    with (root / "daybook.yml").open("a", encoding="utf-8") as fh:
-        fh.write(SITE_CONFIG)
+    add_settings(root / "daybook.yml", SITE_CONFIG)
     if extra:
         with (root / "mkdocs.yml").open("a", encoding="utf-8") as fh:
             fh.write(extra)

@@ -26,7 +26,7 @@ from selenium.webdriver.common.by import By
 
 from browser import Browser, StaticServer, serve
 from daybook.safety.slug import is_slug
-from helpers import parse_html, run_cli
+from helpers import add_settings, parse_html, run_cli
 from wide_store import (
     HOSTILE_KEY,
     HOSTILE_VALUE,
@@ -73,8 +73,7 @@ def html(server: StaticServer, wide_store: WideStore) -> Path:
     root = server.root.parent
     result = run_cli("init", root)
     assert result.returncode == 0, result.stderr
-    with (root / "daybook.yml").open("a", encoding="utf-8") as fh:
-        fh.write(SITE_CONFIG)
+    add_settings(root / "daybook.yml", SITE_CONFIG)
     with (root / "mkdocs.yml").open("a", encoding="utf-8") as fh:
         fh.write(f"\nsite_url: {server.url}\n")
     result = run_cli("build", "--strict", "-q", "-C", root, "--tracking-uri", wide_store.uri)

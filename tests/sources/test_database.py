@@ -225,8 +225,7 @@ def test_a_build_from_a_database_leaves_it_row_for_row_unchanged(
     uri, written, before = db_store
     site = tmp_path / "site"
     assert run_cli("init", site).returncode == 0
-    with (site / "daybook.yml").open("a", encoding="utf-8") as fh:
-        fh.write("\nrun_pages:\n  all: true\n")
+    every_run_page(site)
     started = time.monotonic()
     result = run_cli("build", "--strict", "-C", site, "--tracking-uri", uri, timeout=300)
     print(f"build from {server.__class__.__name__}: {time.monotonic() - started:.1f} s")
@@ -394,6 +393,15 @@ def test_a_revision_daybook_does_not_know_falls_back_to_mlflows_client(
         assert a[part] == b[part], part
     assert {r.name for r in direct.runs} == set(written.runs)
     assert server.dump("mlflow") == before
+
+
+def every_run_page(site: Path) -> None:
+    """`run_pages.all: true` in a scaffolded daybook.yml, set where the scaffold has it (a second
+    `run_pages:` would be refused as a key set twice)."""
+    config = site / "daybook.yml"
+    text = config.read_text(encoding="utf-8")
+    assert "\n  all: false\n" in text
+    config.write_text(text.replace("\n  all: false\n", "\n  all: true\n", 1), encoding="utf-8")
 
 
 AWKWARD = (
@@ -567,8 +575,7 @@ def test_the_same_store_builds_the_same_site_from_sqlite_and_from_a_server(
     for name, uri in (("sqlite", sqlite_uri), ("server", server_uri)):
         site = tmp_path / name / "site"
         assert run_cli("init", site).returncode == 0
-        with (site / "daybook.yml").open("a", encoding="utf-8") as fh:
-            fh.write("\nrun_pages:\n  all: true\n")
+        every_run_page(site)
         result = run_cli(
             "build", "--strict", "-C", site, "--tracking-uri", uri, "--since", "2026-01-01",
             timeout=300,
