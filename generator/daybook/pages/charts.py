@@ -27,9 +27,13 @@ import datetime as dt
 import functools
 import hashlib
 import json
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import attrgetter
 from typing import Any, Protocol
 
 from markupsafe import Markup
@@ -176,14 +180,27 @@ def _history_values(h: MetricHistory, by_time: bool, max_points: int,
     steps = [float(s) for s in h.steps]
     xs = [float(t) for t in h.timestamps] if by_time else steps
     prepared = prepare(xs, h.values, h.timestamps, max_points)
-    step_of = dict(zip(h.timestamps, h.steps, strict=True)) if by_time else {}
-    values = [
-        {"x": _num(p.x), "y": _num(p.y), "time": _utc(p.t),
-         "step": step_of.get(p.t, 0) if by_time else _num(p.x),
-         **({"series": series} if series is not None else {})}
-        for p in prepared.points
-    ]  # fmt: skip
+    points = prepared.points
+    # Column by column with C-level map (a build writes ~250,000 points): the same values as
+    # one dict per point built in Python, at a fraction of the calls.
+    x = list(map(_num, map(_POINT_X, points)))
+    ts = list(map(_POINT_T, points))
+    if by_time:
+        step_of = dict(zip(h.timestamps, h.steps, strict=True))
+        steps_of: list[Any] = list(map(step_of.get, ts, repeat(0)))
+    else:
+        steps_of = x
+    cols = (x, map(_num, map(_POINT_Y, points)), map(_utc, ts), steps_of)
+    if series is None:
+        values = [{"x": a, "y": b, "time": c, "step": d}
+                  for a, b, c, d in zip(*cols, strict=True)]  # fmt: skip
+    else:
+        values = [{"x": a, "y": b, "time": c, "step": d, "series": series}
+                  for a, b, c, d in zip(*cols, strict=True)]  # fmt: skip
     return values, prepared
+
+
+_POINT_X, _POINT_Y, _POINT_T = attrgetter("x"), attrgetter("y"), attrgetter("t")
 
 
 def _with_finals(panel: dict[str, Any]) -> dict[str, Any]:
@@ -889,7 +906,8 @@ class ChartSet:
         """The chart's key and its fallback image's asset path."""
         if self._bundle is None:
             # The library takes vl-convert seconds to bundle when not cached (a first build);
-            # it runs in its own thread (mostly outside the GIL) while pages are rendered.
+            # its thread waits on a child interpreter (`_bundle_in_child`) while pages are
+            # rendered.
             pool = ThreadPoolExecutor(1, thread_name_prefix="daybook-vega")
             self._bundle = pool.submit(vega_bundle, self.cache)
             pool.shutdown(wait=False)  # the thread ends with its one task
@@ -942,7 +960,7 @@ def vega_bundle(cache: TextCache | None = None) -> str:
     if text is None:
         import vl_convert
 
-        body = vl_convert.javascript_bundle()
+        body = _bundle_in_child() or vl_convert.javascript_bundle()
         text = (
             f"/*! vega {vl_convert.get_vega_version()}, vega-lite "
             f"{vl_convert.get_vegalite_versions()[-1]}, vega-embed "
@@ -954,6 +972,26 @@ def vega_bundle(cache: TextCache | None = None) -> str:
             cache.put(name, text)
     _BUNDLES[version] = text
     return text
+
+
+_CHILD_BUNDLE = (
+    "import sys, vl_convert; "
+    "sys.stdout.buffer.write(vl_convert.javascript_bundle().encode('utf-8', 'surrogatepass'))"
+)
+
+
+def _bundle_in_child() -> str | None:
+    """vl-convert's bundle, made by a child interpreter: `javascript_bundle()` holds the GIL
+    for its whole run (3-4 s of CPU), so in a thread of this process it stalled the pages being
+    rendered meanwhile; in a child it runs on the other core. None when the child fails (the
+    caller then bundles here, as before)."""
+    try:
+        done = subprocess.run(  # this interpreter, a fixed script, no shell
+            [sys.executable, "-c", _CHILD_BUNDLE], capture_output=True, check=True, timeout=600
+        )
+        return done.stdout.decode("utf-8", "surrogatepass") or None
+    except (OSError, subprocess.SubprocessError, UnicodeDecodeError):
+        return None
 
 
 _BOOTSTRAP = (

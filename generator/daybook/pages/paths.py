@@ -13,6 +13,7 @@ URL the browser resolves (see `page_url`), not as Markdown links.
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Iterable
@@ -114,18 +115,48 @@ def relative_url(from_page: str, target: str, directory_urls: bool) -> str:
     """The URL of `target` (a page path ending in .md, maybe with a `#fragment`, or any other
     file) relative to the URL of `from_page`, as the browser resolves it."""
     path, _, fragment = target.partition("#")
+    rel = _relative_path(from_page, path, directory_urls)
+    return rel + "#" + fragment if fragment else rel
+
+
+@functools.lru_cache(maxsize=65_536)
+def _relative_path(from_page: str, path: str, directory_urls: bool) -> str:
+    """`relative_url` without the fragment, remembered: a build asks for the same few (page,
+    target) pairs tens of thousands of times (every run of the viewer's shards and of runs.json
+    links from one page to the viewer), and `posixpath.relpath` was a fifth of rendering."""
     base = page_url(from_page, directory_urls)
     base_dir = base if base.endswith("/") or not base else posixpath.dirname(base)
     to = page_url(path, directory_urls) if path.endswith(".md") else path
-    rel = posixpath.relpath(to or ".", base_dir or ".")
+    rel = _relpath(to or ".", base_dir or ".")
     if to.endswith("/") or not to:
         rel = rel.rstrip("/") + "/"
-    return rel + (f"#{fragment}" if fragment else "")
+    return rel
 
 
+@functools.lru_cache(maxsize=65_536)
 def relative(from_page: str, to_page: str) -> str:
-    """A link from one page to another, as MkDocs resolves Markdown links."""
-    return posixpath.relpath(to_page, posixpath.dirname(from_page) or ".")
+    """A link from one page to another, as MkDocs resolves Markdown links (remembered, as
+    `_relative_path`)."""
+    return _relpath(to_page, posixpath.dirname(from_page) or ".")
+
+
+def _relpath(path: str, start: str) -> str:
+    """`posixpath.relpath` of two site paths, worked out on the names alone: the same result
+    for paths inside the site, without asking the OS for the working directory each time
+    (`getcwd` alone cost seconds of a 20,000-run build on a busy machine). Anything else
+    (absolute, or leaving the site with `..`) goes to `posixpath.relpath`."""
+    p, s = posixpath.normpath(path), posixpath.normpath(start)
+    if not path or not start or p.startswith(("/", "..")) or s.startswith(("/", "..")):
+        return posixpath.relpath(path, start)
+    to = [x for x in p.split("/") if x and x != "."]
+    base = [x for x in s.split("/") if x and x != "."]
+    common = 0
+    for a, b in zip(to, base, strict=False):
+        if a != b:
+            break
+        common += 1
+    parts = [".."] * (len(base) - common) + to[common:]
+    return "/".join(parts) if parts else "."
 
 
 class Linker:
