@@ -11,7 +11,7 @@ import pytest
 from daybook.commands.link import link
 from daybook.core.errors import DaybookError
 from daybook.sources.site import load_site
-from helpers import run_cli
+from helpers import add_settings, run_cli
 from store_builder import StoreInfo
 
 RUN_PAGES = "\nrun_pages:\n  top: 0\n  recent: 0\n"  # pages for parents and registered runs only
@@ -21,8 +21,7 @@ RUN_PAGES = "\nrun_pages:\n  top: 0\n  recent: 0\n"  # pages for parents and reg
 def link_site(tmp_path_factory: pytest.TempPathFactory, store: StoreInfo) -> Path:
     root = tmp_path_factory.mktemp("link-site") / "site"
     assert run_cli("init", root).returncode == 0
-    with (root / "daybook.yml").open("a", encoding="utf-8") as fh:
-        fh.write(f"tracking_uri: {store.uri}\n{RUN_PAGES}")
+    add_settings(root / "daybook.yml", f"tracking_uri: {store.uri}\n{RUN_PAGES.lstrip()}")
     result = run_cli("pull", "-q", "-C", root)
     assert result.returncode == 0, result.stderr
     return root
