@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
-from daybook.analysis.attention import StaleCard, challengers, needs_attention, stuck_runs
+from daybook.analysis.attention import (
+    Attention,
+    StaleCard,
+    challengers,
+    needs_attention,
+    per_kind,
+    stuck_runs,
+)
 from daybook.analysis.journal import journal_items
 from daybook.analysis.monitors import evaluate_monitors
 from daybook.analysis.review import build_review
@@ -107,3 +114,16 @@ def test_stuck_after_is_configurable_and_challengers_need_a_champion() -> None:
                            tuple(RegisteredModel(m.name, "", None, None, versions=m.versions)
                                  for m in snap.models))  # fmt: skip
     assert challengers(_config(), no_champion) == []
+
+
+def test_each_kind_is_cut_to_the_limit_and_says_how_many_more() -> None:
+    """2,000 runs left RUNNING make ten lines and one count, not a 700 KB home page; other kinds
+    keep their lines and the list its rank order."""
+    stuck = [Attention("stuck", "warn", f"run {i}", "RUNNING for 13h", ("run", f"r{i}"))
+             for i in range(2000)]  # fmt: skip
+    monitor = Attention("monitor", "fail", "acc", "below 0.9", ("monitor", "acc"))
+    failed = [Attention("failed", "fail", f"f{i}", "failed", ("run", f"f{i}")) for i in range(3)]
+    shown, more = per_kind([monitor, *failed, *stuck], 10)
+    assert shown == [monitor, *failed, *stuck[:10]]
+    assert more == [("stuck", 1990)]
+    assert per_kind(failed, 10) == (failed, [])

@@ -112,6 +112,22 @@ def needs_attention(
     return sorted(out, key=lambda a: a.rank)
 
 
+def per_kind(
+    items: Sequence[Attention], limit: int
+) -> tuple[list[Attention], list[tuple[Kind, int]]]:
+    """The first `limit` items of each kind, still in rank order, and for each kind cut, how
+    many more it has: a store where 2,000 runs were left RUNNING gets ten lines and "…and 1,990
+    more stuck runs", not a 700 KB home page."""
+    seen: dict[Kind, int] = {}
+    shown: list[Attention] = []
+    for a in items:
+        seen[a.kind] = seen.get(a.kind, 0) + 1
+        if seen[a.kind] <= limit:
+            shown.append(a)
+    more = [(kind, n - limit) for kind, n in seen.items() if n > limit]
+    return shown, more
+
+
 def stuck_runs(runs: Sequence[Run], now_ms: int, after_ms: int) -> list[Attention]:
     """Runs still RUNNING `after_ms` or more after they started, the longest first."""
     stuck = [r for r in runs if r.status == "RUNNING" and r.start_time is not None

@@ -16,7 +16,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from daybook.analysis.attention import Attention, StaleCard, needs_attention
+from daybook.analysis.attention import Attention, StaleCard, needs_attention, per_kind
 from daybook.analysis.compare import (
     Comparison,
     Delta,
@@ -176,10 +176,13 @@ class Extras:
     # --- per page type ----------------------------------------------------------------------
 
     def home(self, attention: Sequence[Attention] = ()) -> dict[str, Any]:
+        shown, more = per_kind(attention, max(self.config.review.items, 1))
         return {
             "review": self.review,
             "reference": self.reference,
-            "attention": list(attention),
+            "attention": shown,
+            "attention_total": len(attention),
+            "attention_more": more,
             "monitors": self.monitor_views,
             "monitor_counts": self.monitors.counts(),
             "monitors_page": MONITORS if self.monitor_views else None,
