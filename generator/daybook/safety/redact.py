@@ -73,20 +73,11 @@ class Redactor:
         """`items` itself when nothing changes (most runs hold no secret: no copy, no compare).
 
         Params of a wide experiment are 600,000 pairs, mostly strings seen before (the same
-        key in every run, constant values): set operations in C answer "all known clean" for a
-        whole dict at once, and only strings never seen are scanned (then remembered)."""
-        plain, clean = self._plain_keys, self._clean_values
-        if plain.issuperset(items.keys()) and clean.issuperset(items.values()):
+        key in every run, constant values): `changed_keys` and `changed` answer for a whole
+        dict with set operations in C, scanning only strings never seen."""
+        if not self.changed_keys(items.keys()) and not self.changed(items.values()):
             return items
         text, secret = self.text, self.is_secret
-        if len(plain) > _REMEMBER:  # a long-lived `serve`: start again
-            plain.clear()
-        plain.update(k for k in items.keys() - plain if not secret(k) and text(k) == k)
-        if len(clean) > _REMEMBER:
-            clean.clear()
-        clean.update(v for v in set(items.values()) - clean if text(v) == v)
-        if plain.issuperset(items.keys()) and clean.issuperset(items.values()):
-            return items
         changed = False
         pairs = []
         for k, v in items.items():
@@ -96,23 +87,46 @@ class Redactor:
             pairs.append((nk, nv))
         return dict(pairs) if changed else items
 
-    def _known_clean(self, strings: Iterable[object]) -> bool:
-        """True when every item is a str that `text` leaves as it is (new ones are scanned and
-        remembered; a non-str or a changed one answers False)."""
-        found = set(strings)
+    def changed(self, values: Iterable[object]) -> set[object]:
+        """The values among `values` that masking would change, or that are not strings. Strings
+        found clean are remembered, so a batch of runs (store/pull.py) or a dict of params costs
+        set operations for what was seen before. Values must be hashable."""
+        found = set(values)
         clean = self._clean_values
         if clean.issuperset(found):
-            return True
-        if not all(map(isinstance, found, itertools.repeat(str))):
-            return False
-        if len(clean) > _REMEMBER:
+            return set()
+        if len(clean) > _REMEMBER:  # a long-lived `serve`: start again
             clean.clear()
         text = self.text
-        for s in found - clean:
-            if text(s) != s:  # type: ignore[arg-type]
-                return False
-            clean.add(s)  # type: ignore[arg-type]
-        return True
+        bad: set[object] = set()
+        for v in found - clean:
+            if type(v) is str and text(v) == v:
+                clean.add(v)
+            else:
+                bad.add(v)
+        return bad
+
+    def changed_keys(self, keys: Iterable[str]) -> set[str]:
+        """The param or tag keys among `keys` that are secret (their value is hidden) or that
+        masking would change; the others are remembered."""
+        found = set(keys)
+        plain = self._plain_keys
+        if plain.issuperset(found):
+            return set()
+        if len(plain) > _REMEMBER:
+            plain.clear()
+        text, secret = self.text, self.is_secret
+        bad: set[str] = set()
+        for k in found - plain:
+            if type(k) is str and not secret(k) and text(k) == k:
+                plain.add(k)
+            else:
+                bad.add(k)
+        return bad
+
+    def _known_clean(self, strings: Iterable[object]) -> bool:
+        """True when every item is a str that `text` leaves as it is."""
+        return not self.changed(strings)
 
     def _unchanged_dict(self, obj: dict[Any, Any]) -> bool:
         """A dict whose keys are clean strings and whose values are clean strings, or all

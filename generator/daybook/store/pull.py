@@ -467,40 +467,19 @@ class _Masker:
 
     Runs are most of a pull and almost never hold a secret, so `runs` checks the text of a
     whole batch at once: every distinct string of every run (ids, names, param and tag keys
-    and values, metric keys, datasets) is gathered into sets in C and scanned once, by the
-    redactor's own memoised `text`; only runs holding a string that masking would change go
-    through the generic walk (20,000 runs, noisy CPU: 0.77 s checked run by run, string by
-    string; 0.6 s in one batch, nearly all of it the scanner reading the 71,000 distinct
-    strings once, the floor this check cannot go below). The check is used only while `Run`,
+    and values, metric keys, datasets) is gathered into sets in C and checked by the
+    redactor (`changed`, `changed_keys`: each distinct string scanned once, then remembered);
+    only runs holding a string that masking would change go through the generic walk
+    (20,000 runs, noisy CPU: 0.77 s checked run by run, string by string; 0.6 s in one batch,
+    nearly all of it the scanner reading the 71,000 distinct strings once, the floor this check
+    cannot go below). The check is used only while `Run`,
     `Metric` and `DatasetInput` have exactly the fields it knows (a field added later falls back
     to the walk, so nothing goes unmasked). `snapshot` walks every field but the runs,
     experiments and models, which were masked as they were read."""
 
     def __init__(self, config: DaybookConfig) -> None:
         self._redactor = Redactor.for_config(config)
-        self._plain_keys: dict[str, bool] = {}
-        self._clean_values: set[object] = set()  # strings `text` leaves as they are
         self._fast = _FAST_CHECK
-
-    def _plain_key(self, key: str) -> bool:
-        """A param or tag key that is not secret and holds no secret (memoised: few keys)."""
-        known = self._plain_keys.get(key)
-        if known is None:
-            text = self._redactor.text
-            known = type(key) is str and not self._redactor.is_secret(key) and text(key) == key
-            self._plain_keys[key] = known
-        return known
-
-    def _unclean(self, values: set[object]) -> set[object]:
-        """The values among `values` that masking would change (or that are not strings)."""
-        text, clean = self._redactor.text, self._clean_values
-        bad = set()
-        for v in values - clean:
-            if type(v) is str and text(v) == v:
-                clean.add(v)
-            else:
-                bad.add(v)
-        return bad
 
     def runs(self, runs: Iterable[Run]) -> list[Run]:
         """`runs` masked, in order; a run masking leaves as it is comes back as itself."""
@@ -532,7 +511,7 @@ class _Masker:
         for r in runs:
             for d in r.datasets:
                 values.update((d.name, d.digest, d.source_type, d.source, d.context))
-        return self._unclean(values), {k for k in keys if not self._plain_key(k)}
+        return self._redactor.changed(values), self._redactor.changed_keys(keys)
 
     def run(self, run: Run) -> Run:
         return self.runs((run,))[0]
