@@ -26,7 +26,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import hashlib
-import json
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -43,6 +42,7 @@ from daybook.analysis.monitors import MonitorResult, VersionMark, threshold_text
 from daybook.analysis.series import Point, best_so_far, downsample, is_finite, prepare
 from daybook.core.config import Direction
 from daybook.core.snapshot import MetricHistory, Run
+from daybook.pages.json_text import compact
 from daybook.pages.paths import relative
 from daybook.pages.svg_chart import Figure, Panel, Rule, render
 from daybook.pages.svg_chart import Series as Line
@@ -93,9 +93,9 @@ SCHEMA = _schema()
 def script_json(value: Any) -> str:
     """JSON that is safe inside a `<script>` element: `<`, `>` and `&` (so no `</script>` and no
     `<!--`) and the line separators U+2028/2029 are written as \\u escapes, which JSON.parse reads
-    back unchanged. NaN and infinities are refused: they are not JSON."""
-    text = json.dumps(value, ensure_ascii=False, allow_nan=False, sort_keys=True,
-                      separators=(",", ":"))  # fmt: skip
+    back unchanged. NaN and infinities (not JSON) are written as null, as JSON.stringify does
+    (chart data holds finite points only; see analysis/series.py)."""
+    text = compact(value, sort_keys=True)
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -177,8 +177,7 @@ def _toggle_opacity() -> dict[str, Any]:
 
 def _history_values(h: MetricHistory, by_time: bool, max_points: int,
                     series: str | None = None) -> tuple[list[dict[str, Any]], Any]:  # fmt: skip
-    steps = [float(s) for s in h.steps]
-    xs = [float(t) for t in h.timestamps] if by_time else steps
+    xs = h.timestamps if by_time else h.steps  # ints: JSON writes them as they are
     prepared = prepare(xs, h.values, h.timestamps, max_points)
     points = prepared.points
     # Column by column with C-level map (a build writes ~250,000 points): the same values as

@@ -23,7 +23,6 @@ through daybook.safety.slug (keys are untrusted text); every key and value stays
 
 from __future__ import annotations
 
-import json
 import posixpath
 from collections.abc import Callable
 from itertools import repeat
@@ -34,6 +33,7 @@ from typing import Any
 from daybook.analysis.columns import prefix_groups
 from daybook.core.config import DaybookConfig
 from daybook.pages.context import ExperimentView
+from daybook.pages.json_text import compact
 from daybook.pages.runs_table import PARAM_LIMIT, cell_text, json_number, preset
 from daybook.safety.slug import slugify
 
@@ -140,7 +140,7 @@ def _text(value: str) -> str:
 
 def _dump(doc: object) -> str:
     # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+    return compact(doc, ascii_only=True, allow_nan=False) + "\n"
 
 
 def column_names(exp: ExperimentView) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:

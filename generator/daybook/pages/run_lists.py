@@ -17,7 +17,6 @@ params are the same in every run of the experiment, and say nothing about this r
 
 from __future__ import annotations
 
-import json
 import posixpath
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from markupsafe import Markup
 
 from daybook.analysis.columns import constant_params, prefix_groups
 from daybook.pages.context import ExperimentView, MetricRow, RunView
+from daybook.pages.json_text import compact
 from daybook.pages.paths import SitePaths
 from daybook.pages.run_viewer import shard_path
 
@@ -112,4 +112,4 @@ def _metric_order(rows: list[MetricRow], exp: ExperimentView | None) -> list[Met
 
 
 def _dump(doc: object) -> str:
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=True) + "\n"
+    return compact(doc, sort_keys=True, ascii_only=True) + "\n"

@@ -24,7 +24,6 @@ publishes it (masked by the publishing redactor); the script never parses them a
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -33,6 +32,7 @@ from markupsafe import Markup
 
 from daybook.core.numbers import format_number
 from daybook.core.snapshot import TAG_DESCRIPTION, TAG_PARENT, TAG_RUN_NAME, TAG_USER, Run, Snapshot
+from daybook.pages.json_text import compact
 from daybook.pages.paths import VIEWER, SitePaths, run_label
 from daybook.pages.words import status_word
 
@@ -189,4 +189,4 @@ def _cut(value: object, limit: int) -> str:
 
 def _dump(doc: object) -> str:
     # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.
-    return json.dumps(doc, separators=(",", ":"), sort_keys=True, ensure_ascii=True) + "\n"
+    return compact(doc, sort_keys=True, ascii_only=True) + "\n"

@@ -34,6 +34,7 @@ from markupsafe import Markup
 
 from daybook.core.config import DaybookConfig
 from daybook.pages.context import ExperimentView, TableRow
+from daybook.pages.json_text import compact
 from daybook.pages.paths import SitePaths, relative_url, run_label
 
 RUNS_JSON = "runs.json"
@@ -162,4 +163,4 @@ def runs_json(exp: ExperimentView, paths: SitePaths, page: str, directory_urls: 
         "rows": rows,
     }
     # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.
-    return json.dumps(doc, separators=(",", ":"), ensure_ascii=True, allow_nan=False) + "\n"
+    return compact(doc, ascii_only=True, allow_nan=False) + "\n"

@@ -10,7 +10,6 @@ every child fold into one line above `FOLD_CONSTANT`, their list in `constant-pa
 
 from __future__ import annotations
 
-import json
 import posixpath
 from dataclasses import dataclass, replace
 from typing import Any
@@ -21,6 +20,7 @@ from daybook.analysis.compare import Sweep
 from daybook.core.config import DaybookConfig
 from daybook.pages.columns_data import column_files
 from daybook.pages.context import ExperimentView, TableRow
+from daybook.pages.json_text import compact
 from daybook.pages.paths import SitePaths
 from daybook.pages.runs_table import run_table, runs_json
 from daybook.safety.redact import MASK
@@ -76,8 +76,7 @@ def sweep_page(
     if len(sw.constant) > FOLD_CONSTANT:
         target = posixpath.join(folder, CONSTANT_JSON)
         doc = {"format": 1, "params": dict(sw.constant)}
-        files[target] = json.dumps(doc, separators=(",", ":"), sort_keys=True,
-                                   ensure_ascii=True) + "\n"  # fmt: skip
+        files[target] = compact(doc, sort_keys=True, ascii_only=True) + "\n"
         constant_url = paths.url(page, target)
     scripts = tuple(Markup(paths.url(page, s)) for s in SCRIPTS) if table or constant_url else ()
     return SweepPage(view if table else None, table, Markup(constant_url), scripts), files
