@@ -64,7 +64,7 @@ def new_card(site: Site, name: str, today: dt.date | None = None) -> Path:
         if existing.is_file() and _is_inside(existing, folder):
             raise DaybookError(f"{existing}: a card for {name} already exists; edit it instead")
     path = folder / card_file_name(name, slug)
-    env = make_environment(site.templates).overlay(finalize=None)
+    env = make_environment(site.templates).overlay(finalize=None, bytecode_cache=None)
     text = env.get_template("card_new.md.j2").render(
         name=name, today=(today or dt.date.today()).isoformat()
     )
