@@ -19,6 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from daybook.core.config import DEFAULT_PATTERNS
+from daybook.core.snapshot import DatasetInput, Metric, Run
 from daybook.safety.paths import LocalPaths
 from daybook.safety.secrets import SecretKeys, SecretScanner
 
@@ -146,6 +147,58 @@ class Redactor:
             return False
         return all(self._known_clean(map(operator.attrgetter(name), values)) for name, _ in fields)
 
+    def runs(self, runs: Iterable[Run]) -> list[Run]:
+        """`runs` masked, in order; a run masking leaves as it is comes back as itself.
+
+        Runs are most of a snapshot and almost never hold a secret, so the text of a whole
+        batch is checked at once: every distinct string of every run (ids, names, param and
+        tag keys and values, metric keys, datasets) is gathered into sets in C and checked by
+        `changed` / `changed_keys` (each distinct string scanned once, then remembered). A run
+        whose params, tags, metrics or datasets hold a string masking changes goes through the
+        generic walk; one whose plain text fields do (a local artifact path, when publishing)
+        gets those fields replaced. Used only while `Run`, `Metric` and `DatasetInput` have
+        exactly the fields it knows: a field added later falls back to the walk."""
+        runs = list(runs)
+        if not _FAST_CHECK:
+            return [self._walk(r) for r in runs]
+        try:
+            bad_values, bad_keys = self._unclean_in(runs)
+        except TypeError:  # an unhashable value (no reader makes one): the walk handles it
+            return [self._walk(r) for r in runs]
+        if not bad_values and not bad_keys:
+            return runs
+        out = []
+        for r in runs:
+            changed = [n for n in _RUN_TEXT if getattr(r, n) in bad_values]
+            if _touches_inside(r, bad_values, bad_keys) or not all(
+                type(getattr(r, n)) is str for n in changed
+            ):
+                out.append(self._walk(r))
+            elif changed:
+                out.append(dataclasses.replace(r, **{n: self.text(getattr(r, n)) for n in changed}))
+            else:
+                out.append(r)
+        return out
+
+    def _unclean_in(self, runs: list[Run]) -> tuple[set[object], set[str]]:
+        """(values, keys) of `runs` that masking would change: strings anywhere in a run, and
+        param or tag keys that are secret or changed."""
+        values: set[object] = set()
+        for name in _RUN_TEXT:
+            values.update(map(operator.attrgetter(name), runs))
+        keys: set[str] = set()
+        for name in ("params", "tags"):
+            dicts = list(map(operator.attrgetter(name), runs))
+            values.update(itertools.chain.from_iterable(map(dict.values, dicts)))
+            keys.update(itertools.chain.from_iterable(dicts))
+        metrics = list(map(operator.attrgetter("metrics"), runs))
+        values.update(itertools.chain.from_iterable(metrics))
+        values.update(map(_KEY, itertools.chain.from_iterable(map(dict.values, metrics))))
+        for r in runs:
+            for d in r.datasets:
+                values.update((d.name, d.digest, d.source_type, d.source, d.context))
+        return self.changed(values), self.changed_keys(keys)
+
     def value(self, obj: T) -> T:
         """`obj` (a snapshot, a run, a journal, a card…) with every text in it masked: string
         fields, dict keys and values (by key for `dict[str, str]` fields), nested values. What
@@ -182,10 +235,43 @@ class Redactor:
                 pairs.append((nk, nv))
             return dict(pairs) if changed else obj
         if kind is tuple or kind is list:
-            items = [self._walk(v) for v in obj]
+            if obj and type(obj[0]) is Run and all(type(v) is Run for v in obj):
+                items: list[Any] = self.runs(obj)
+            else:
+                items = [self._walk(v) for v in obj]
             same = all(a is b for a, b in zip(items, obj, strict=True))
             return obj if same else kind(items)
         return obj
+
+
+_RUN_TEXT = ("run_id", "experiment_id", "name", "status", "user", "artifact_uri")
+_KEY = operator.attrgetter("key")
+# The fields `Redactor.runs` reads: its batch check is off if any of these classes changes.
+_FAST_FIELDS: dict[type, tuple[str, ...]] = {
+    Run: ("run_id", "experiment_id", "name", "status", "start_time", "end_time", "user",
+          "artifact_uri", "params", "metrics", "tags", "datasets"),
+    Metric: ("key", "value", "step", "timestamp"),
+    DatasetInput: ("name", "digest", "source_type", "source", "context"),
+}  # fmt: skip
+_FAST_CHECK = all(
+    tuple(f.name for f in dataclasses.fields(c)) == n for c, n in _FAST_FIELDS.items()
+)
+
+
+def _touches_inside(run: Run, bad_values: set[object], bad_keys: set[str]) -> bool:
+    """Whether `run`'s params, tags, metrics or datasets hold a value or key masking changes."""
+    return not (
+        bad_keys.isdisjoint(run.params)
+        and bad_keys.isdisjoint(run.tags)
+        and bad_values.isdisjoint(run.params.values())
+        and bad_values.isdisjoint(run.tags.values())
+        and bad_values.isdisjoint(run.metrics)
+        and bad_values.isdisjoint(map(_KEY, run.metrics.values()))
+        and all(
+            bad_values.isdisjoint((d.name, d.digest, d.source_type, d.source, d.context))
+            for d in run.datasets
+        )
+    )
 
 
 @functools.lru_cache(maxsize=8)

@@ -117,6 +117,7 @@ _PLACEHOLDER = re.compile(
 )
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-+/=]*")
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9]{12,}")  # every token shape has one (run names do not)
+_KEY_OR_URL = re.compile(r"[:=@]").search  # an assignment or a URL's userinfo needs one
 _HEXISH = re.compile(r"[0-9a-f]+")  # run ids, git SHAs, digests, UUIDs: no shape
 # Prefixes of the shapes whose body may be short or broken by dashes.
 _PREFIX = re.compile(r"\b(?:sk|rk)[-_]|\bgh[pousr]_|\bgl[a-z]+-|\bxox[a-z]-|\bhf_|\beyJ")
@@ -157,8 +158,10 @@ class SecretScanner:
 
     def find(self, text: str) -> list[Secret]:
         """Every secret-looking span in `text`, in order, without overlaps."""
-        if len(text) < 16 and not self._extra and not any(c in text for c in ":=@"):
-            return []  # most values: too short to hold a token, no key, no URL
+        if not self._extra and (
+            (len(text) < 16 and _KEY_OR_URL(text) is None) or _HEXISH.fullmatch(text)
+        ):
+            return []  # most values: too short to hold a token, no key, no URL; or run ids
         found: list[Secret] = []
         if self._may_hold_token(text):
             for what, rx in self._shapes:
