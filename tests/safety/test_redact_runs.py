@@ -67,3 +67,18 @@ def test_a_snapshot_walk_checks_its_runs_in_one_batch() -> None:
     assert type(masked) is tuple
     assert masked[0] is runs[0]
     assert GITHUB not in masked[1].user and MASK in masked[1].user
+
+
+def test_a_string_found_free_of_secrets_by_the_pull_still_has_its_paths_rewritten(
+    tmp_path,
+) -> None:
+    """The pull's redactor and the publishing one share what the scanner found clean; the
+    paths are still the publishing redactor's to rewrite, and a secret is never remembered."""
+    local = f"{tmp_path}/data/train.csv"
+    leaky = f"{tmp_path}/data/{GITHUB}.csv"
+    pull = Redactor(("password", "token"))
+    assert pull.text(local) == local
+    assert GITHUB not in pull.text(leaky)
+    publish = Redactor(("password", "token"), paths=LocalPaths.of(tmp_path, None))
+    assert publish.text(local) == "data/train.csv"
+    assert publish.text(leaky) == f"data/{MASK}.csv"
