@@ -7,6 +7,8 @@ import random
 import sys
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
 from daybook.core.config import DaybookConfig, PrimaryMetric
@@ -76,6 +78,42 @@ def test_ties_are_broken_by_start_time_then_run_id_whatever_the_input_order() ->
 
 def test_no_primary_metric_no_leaderboard() -> None:
     assert leaderboard(RUNS, None, 10) == []
+
+
+def _sorted_leaderboard(runs: list[Run], primary: Primary, size: int) -> list[Run]:
+    """The definition the fast leaderboard must keep: filter, sort everything, cut."""
+    sign = 1 if primary.direction == "minimize" else -1
+    ranked = [
+        r
+        for r in runs
+        if (v := r.metric(primary.metric)) is not None
+        and math.isfinite(v)
+        and abs(v) < sys.float_info.max
+    ]
+    ranked.sort(key=lambda r: (sign * r.metric(primary.metric), r.start_time or 0, r.run_id))
+    return ranked[:size]
+
+
+VALUES = st.one_of(
+    st.sampled_from([0.0, -0.0, 0.5, 1.0, math.nan, math.inf, -math.inf, sys.float_info.max]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+
+
+@given(
+    st.lists(st.tuples(st.one_of(st.none(), VALUES), st.integers(0, 3)), max_size=40),
+    st.sampled_from(["minimize", "maximize"]),
+    st.integers(0, 12),
+)
+def test_the_leaderboard_is_the_first_size_runs_of_the_full_sort(
+    cells: list[tuple[float | None, int]], direction: str, size: int
+) -> None:
+    runs = [
+        run(f"r{i:02d}", start, **({} if v is None else {"loss": v}))
+        for i, (v, start) in enumerate(cells)
+    ]
+    primary = Primary("loss", direction, True)
+    assert ids(leaderboard(runs, primary, size)) == ids(_sorted_leaderboard(runs, primary, size))
 
 
 # --- primary metric -------------------------------------------------------------------------------

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import gzip
 import itertools
 import json
 import math
+import random
 import types
 import typing
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +21,7 @@ import pytest
 
 from daybook import __version__
 from daybook.core.config import DaybookConfig, ExperimentFilter, RunPages
-from daybook.core.snapshot import Snapshot
+from daybook.core.snapshot import Experiment, Metric, MetricHistory, Run, Snapshot
 from daybook.store.pull import pull
 from daybook.store.snapshot_file import (
     FORMAT,
@@ -30,6 +33,7 @@ from daybook.store.snapshot_file import (
     dumps,
     load,
     loads,
+    paused_gc,
     save,
     snapshot_path,
 )
@@ -44,12 +48,39 @@ def stored(snapshot: Snapshot, pulled_at: int = 1_764_000_000_000) -> StoredSnap
 
 
 def document(data: bytes) -> dict[str, Any]:
-    """The file as strict JSON: NaN or Infinity tokens would fail here."""
+    """The file as strict JSON Lines (NaN or Infinity tokens would fail here): its head, with
+    the runs and histories of the parts after it put back into `snapshot`."""
 
     def refuse(token: str) -> None:
         raise AssertionError(f"non-standard JSON token {token}")
 
-    return json.loads(gzip.decompress(data), parse_constant=refuse)
+    head, *parts = (json.loads(line, parse_constant=refuse) for line in lines(data))
+    runs: list[Any] = []
+    histories: dict[str, Any] = {}
+    for (kind, count, _), part in zip(head["parts"], parts, strict=True):
+        assert len(part) == count
+        if kind == "runs":
+            runs.extend(part)
+        else:
+            histories.update(part)
+    head["snapshot"].update(runs=runs, histories=histories)
+    return head
+
+
+def lines(data: bytes) -> list[bytes]:
+    """The JSON lines of a file (gzip reads its members as one stream)."""
+    return gzip.decompress(data).splitlines()
+
+
+def members(data: bytes) -> list[bytes]:
+    """The file's gzip members, compressed, in order."""
+    out = []
+    while data:
+        unzip = zlib.decompressobj(wbits=31)
+        unzip.decompress(data)
+        out.append(data[: len(data) - len(unzip.unused_data)])
+        data = unzip.unused_data
+    return out
 
 
 # --- round trips ----------------------------------------------------------------------------------
@@ -139,25 +170,112 @@ def test_equal_data_gives_equal_bytes(full_snapshot: Snapshot, store: StoreInfo)
 
 
 def test_the_file_is_strict_json_with_a_documented_envelope(full_snapshot: Snapshot) -> None:
-    doc = document(dumps(stored(full_snapshot)))
+    data = dumps(stored(full_snapshot))
+    doc = document(data)
     assert doc["format"] == FORMAT == "daybook-snapshot"
-    assert doc["version"] == VERSION == 1
+    assert doc["version"] == VERSION == 2
     assert doc["daybook"] == __version__
     assert doc["tracking_uri"] == full_snapshot.tracking_uri
     assert doc["pulled_at"] == 1_764_000_000_000
     assert doc["detail_runs"] == sorted(full_snapshot.histories)
+    assert doc["run_order"] is None  # by run id, as pulls order them
     assert set(doc["snapshot"]) >= {"experiments", "runs", "models", "histories", "artifacts"}
-    nan_run = next(r for r in doc["snapshot"]["runs"] if r["name"] == "nan-metrics")
-    assert nan_run["metrics"]["val_accuracy"][0] == "NaN"
+    # one gzip member per line: the head, then the parts its table lists, with their sizes
+    assert len(members(data)) == len(lines(data)) == 1 + len(doc["parts"])
+    assert [size for _, _, size in doc["parts"]] == [len(m) for m in members(data)[1:]]
+    nan_run = next(r for r in doc["snapshot"]["runs"] if r[2] == "nan-metrics")
+    assert nan_run[9]["val_accuracy"][0] == "NaN"  # metrics: [value, step, timestamp]
     infinite = dataclasses.replace(full_snapshot, warnings=())
     run = dataclasses.replace(full_snapshot.runs[0], metrics={})
     doc = document(dumps(stored(dataclasses.replace(infinite, runs=(run,)))))
-    assert doc["snapshot"]["runs"][0]["metrics"] == {}
+    assert doc["snapshot"]["runs"][0][9] == {}
 
 
 def test_secrets_are_masked_in_the_file(full_snapshot: Snapshot) -> None:
     text = gzip.decompress(dumps(stored(full_snapshot))).decode()
     assert "sk-live-THIS-MUST-NOT-APPEAR" not in text
+
+
+# --- parts ----------------------------------------------------------------------------------------
+
+
+def many_runs(count: int, seed: int = 14) -> Snapshot:
+    """A store's worth of runs in one experiment (random ids, as MLflow's), the first 300 with
+    metric histories: enough for several parts of each kind."""
+    rng = random.Random(seed)
+    runs = []
+    for i in range(count):
+        start = 1_764_000_000_000 + i * 60_000
+        metrics = {"loss": Metric("loss", rng.random(), 49, start + 50), "nan": NAN_METRIC}
+        runs.append(Run(f"{rng.getrandbits(128):032x}", "1", f"run-{i}", "FINISHED", start,
+                        start + 50, "ada", "", {"lr": f"{rng.random():.4f}"}, metrics))  # fmt: skip
+    runs.sort(key=lambda r: r.run_id)
+    points = MetricHistory("loss", (0, 1), (0.5, math.inf), (1, 2))
+    return Snapshot(
+        "sqlite:///store.db",
+        (Experiment("1", "churn", "", None, None),),
+        tuple(runs),
+        (),
+        histories={r.run_id: (points,) for r in runs[:300]},
+    )
+
+
+NAN_METRIC = Metric("nan", math.nan, 0, 0)
+
+
+def with_runs(snapshot: Snapshot, *runs: Run) -> Snapshot:
+    """`snapshot` with `runs` added or, by id, replacing its own."""
+    by_id = {r.run_id: r for r in snapshot.runs}
+    by_id.update((r.run_id, r) for r in runs)
+    return dataclasses.replace(snapshot, runs=tuple(sorted(by_id.values(), key=lambda r: r.run_id)))
+
+
+def test_runs_are_cut_into_parts_by_start_time_so_new_runs_change_only_the_newest() -> None:
+    data = dumps(stored(many_runs(3000)))
+    loaded = loads(data)
+    snap = loaded.snapshot
+    newest = max(snap.runs, key=lambda r: r.start_time or 0)
+    new = dataclasses.replace(newest, run_id="f" * 32, name="new", start_time=newest.start_time + 1)
+    finished = dataclasses.replace(snap.runs[10], status="FAILED")  # an old run changed
+    changed = dataclasses.replace(loaded, snapshot=with_runs(snap, new, finished))
+    again = dumps(changed)
+    # Saved from the loaded objects or from fresh ones, the same data gives the same bytes.
+    fresh = loads(dumps(changed)).snapshot  # new objects, nothing loaded to keep
+    assert again == dumps(stored(fresh))
+    before, after = members(data), members(again)
+    assert len(document(data)["parts"]) > 8
+    # Only the head, the newest part (the new run) and the changed run's part differ.
+    assert len(set(after) - set(before)) == 3
+    assert snapshot_data(loads(again).snapshot) == snapshot_data(changed.snapshot)
+
+
+def test_a_save_encodes_again_only_parts_whose_runs_are_not_the_objects_loaded() -> None:
+    """The bytes of a part are kept when its runs are the very objects loaded from it: an
+    incremental pull keeps unchanged runs as loaded (a run read again and found equal too)."""
+    loaded = loads(dumps(stored(many_runs(3000))))
+    marker = b"kept, not encoded again"
+    key, part = next((k, p) for k, p in loaded.encoded.items() if k[0] == "runs")
+    marked = dataclasses.replace(part, data=marker)
+    kept = dataclasses.replace(loaded, encoded={**loaded.encoded, key: marked})
+    assert marker in dumps(kept)
+    copies = tuple(dataclasses.replace(r) for r in loaded.snapshot.runs)  # equal, not the same
+    fresh = dataclasses.replace(kept, snapshot=dataclasses.replace(loaded.snapshot, runs=copies))
+    assert marker not in dumps(fresh)
+
+
+def test_runs_in_another_order_than_by_id_come_back_in_that_order() -> None:
+    snap = many_runs(50)
+    shuffled = list(snap.runs)
+    random.Random(1).shuffle(shuffled)
+    back = loads(dumps(stored(dataclasses.replace(snap, runs=tuple(shuffled))))).snapshot
+    assert [r.run_id for r in back.runs] == [r.run_id for r in shuffled]
+
+
+def test_a_snapshot_without_runs_or_histories_has_a_head_only() -> None:
+    empty = Snapshot("sqlite:///store.db", (), (), ())
+    data = dumps(stored(empty))
+    assert len(members(data)) == 1 and document(data)["parts"] == []
+    assert loads(data).snapshot == empty
 
 
 # --- saving ---------------------------------------------------------------------------------------
@@ -201,9 +319,11 @@ def test_a_folder_that_cannot_be_written_is_one_line(
 
 
 def _rewrite(path: Path, **changes: Any) -> None:
-    doc = document(path.read_bytes())
+    """Change fields of the file's head; the parts after it stay as they were."""
+    head, *parts = members(path.read_bytes())
+    doc = json.loads(gzip.decompress(head))
     doc.update(changes)
-    path.write_bytes(gzip.compress(json.dumps(doc).encode()))
+    path.write_bytes(gzip.compress(json.dumps(doc).encode() + b"\n") + b"".join(parts))
 
 
 def test_a_snapshot_of_another_format_version_is_refused_with_the_fix(
@@ -242,6 +362,64 @@ def test_a_damaged_snapshot_is_refused(tmp_path: Path, full_snapshot: Snapshot) 
         load(path)
 
 
+def _damage_table(data: bytes) -> bytes:
+    head, *parts = members(data)
+    doc = json.loads(gzip.decompress(head))
+    doc["parts"][0][2] += 1
+    return gzip.compress(json.dumps(doc).encode()) + b"".join(parts)
+
+
+def _damage_count(data: bytes) -> bytes:
+    head, *parts = members(data)
+    doc = json.loads(gzip.decompress(head))
+    doc["parts"][-1][1] += 1
+    return gzip.compress(json.dumps(doc).encode()) + b"".join(parts)
+
+
+def _flip_a_byte(data: bytes) -> bytes:
+    middle = len(data) - len(members(data)[-1]) // 2
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-10],
+        lambda data: data + b"more",
+        _damage_table,
+        _damage_count,
+        _flip_a_byte,
+        lambda data: members(data)[0] + b"".join(members(data)[2:]),
+    ],
+    ids=["cut-short", "runs-on", "table-sizes", "table-counts", "flipped-byte", "part-missing"],
+)
+def test_a_damaged_part_or_table_of_parts_is_one_line(
+    tmp_path: Path, damage: typing.Callable[[bytes], bytes]
+) -> None:
+    path = snapshot_path(tmp_path)
+    save(path, stored(many_runs(600)))
+    path.write_bytes(damage(path.read_bytes()))
+    with pytest.raises(SnapshotError) as info:
+        load(path)
+    assert str(info.value).startswith(f"{path}: damaged snapshot (")
+    assert str(info.value).endswith("; run `daybook pull --full` to write a new one")
+    assert "\n" not in str(info.value)
+
+
+def test_a_version_1_file_in_several_members_is_named_as_such(tmp_path: Path) -> None:
+    """Version 1 was one JSON document cut into gzip members of 8 MB: its first member is not
+    a whole document, and the message still names its version and the fix."""
+    text = json.dumps(
+        {"format": FORMAT, "version": 1, "daybook": "0.0.9", "snapshot": {"runs": []}},
+        separators=(",", ":"),
+    ).encode()
+    path = snapshot_path(tmp_path)
+    path.parent.mkdir()
+    path.write_bytes(gzip.compress(text[:60]) + gzip.compress(text[60:]))
+    with pytest.raises(IncompatibleSnapshot, match=r"Daybook 0\.0\.9 in snapshot format v1;"):
+        load(path)
+
+
 def test_a_missing_snapshot_says_to_pull(tmp_path: Path) -> None:
     with pytest.raises(SnapshotError, match="no snapshot yet; run `daybook pull` first"):
         load(snapshot_path(tmp_path))
@@ -274,3 +452,18 @@ def test_the_fingerprint_covers_what_a_pull_keeps_and_nothing_else() -> None:
     assert config_fingerprint(DaybookConfig(title="Other", run_pages=RunPages(top=3))) == base
     assert config_fingerprint(DaybookConfig(experiments=ExperimentFilter(exclude=["x"]))) != base
     assert config_fingerprint(DaybookConfig(redact=["password", "pin"])) != base
+
+
+# --- garbage collection ---------------------------------------------------------------------------
+
+
+def test_objects_made_while_collection_is_paused_are_not_left_for_the_next_collection() -> None:
+    """They go to the oldest generation on the way out: left in the youngest, the first
+    collection after a big pull would walk them all (a second of CPU at 100,000 runs)."""
+    assert gc.isenabled()
+    with paused_gc():
+        made = [[i] for i in range(100_000)]
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    assert gc.get_count()[0] < 1_000  # the youngest generation does not hold them
+    assert all(gc.is_tracked(m) for m in made[:10])

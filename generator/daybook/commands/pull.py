@@ -9,7 +9,6 @@ from dataclasses import replace
 from daybook.analysis.references import run_keys
 from daybook.core.site import JournalInput, Site
 from daybook.core.snapshot import ModelRecords, Snapshot
-from daybook.pages.render import when
 from daybook.sources.mkdocs_yml import read_layout
 from daybook.sources.notes import read_journal
 from daybook.store.lock import site_lock
@@ -73,6 +72,8 @@ def pull_site(
 
 def offline_snapshot(site: Site, progress: Progress = _quiet) -> Snapshot:
     """The saved snapshot, marked with when it was pulled, for a build that reads no store."""
+    from daybook.pages.render import when  # here, not above: `daybook pull` renders nothing
+
     stored = load_snapshot(snapshot_path(site.root))
     progress(f"offline: the snapshot of {stored.tracking_uri} pulled {when(stored.pulled_at)}")
     snapshot = current_settings(stored, site.config, progress)

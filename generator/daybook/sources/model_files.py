@@ -77,7 +77,10 @@ def read_model_files(
         return ()
     ids = sorted({logged_model_id(v.source) for v in versions} - {""})
     locations = _logged_model_locations(reader, ids)
-    run_roots = {rid: r.artifact_uri for rid, r in runs.items()}
+    # Only the runs these versions name (by run id or a `runs:/` source), not every run read.
+    named = {v.run_id for v in versions}
+    named.update(m.group("run") for v in versions if (m := _RUNS_URI.match(v.source or "")))
+    run_roots = {rid: runs[rid].artifact_uri for rid in sorted(named) if rid in runs}
     missing_roots = sorted({v.run_id for v in versions if v.run_id and v.run_id not in run_roots})
     run_roots.update(_run_artifact_roots(reader, missing_roots))
     out = [

@@ -239,12 +239,16 @@ class SqlReader:
         incremental pull which runs are new, changed or gone."""
         if not experiment_ids:
             return {}
-        rows = self._rows(
+        rows = self._all(
             "SELECT run_uuid, {status}, end_time FROM runs WHERE lifecycle_stage = 'active' "
             f"AND experiment_id IN ({self._marks(len(experiment_ids))})",
             [int(e) for e in experiment_ids],
         )
-        return {rid: (status or "", _int(end)) for rid, status, end in rows}
+        # One row per run of the store: ints (sqlite's) pass as they are, without a call each.
+        return {
+            rid: (status or "", end if type(end) is int or end is None else int(end))
+            for rid, status, end in rows
+        }
 
     @_guarded
     def read_runs_by_id(self, run_ids: Sequence[str], experiment_ids: Sequence[str]) -> list[Run]:

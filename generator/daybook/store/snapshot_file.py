@@ -5,11 +5,16 @@ pull saw lets the next pull fetch only what changed, and lets a build run with n
 (`--offline`). The format is documented in docs/guide/snapshots.md; this module is its only
 reader and writer.
 
-Gzipped JSON (strict JSON: NaN and infinities are the strings "NaN", "Infinity", "-Infinity"),
-one explicit to/from-dict function per dataclass so a field nobody wrote code for cannot slip
-through unnoticed, and bytes that depend only on the data (sorted keys where order is free, gzip
-header without name or time). Written to a temporary file beside it and renamed into place, so a
-pull that dies half way leaves the previous snapshot intact.
+Gzipped JSON Lines (strict JSON: NaN and infinities are the strings "NaN", "Infinity",
+"-Infinity"): a head (everything but the runs and the metric histories, and a table of the parts
+that follow), then the runs and the histories in parts, each part its own gzip member. Parts are
+cut where an item's own key says (not every N items), runs in start-time order: a new run lands
+in the newest part and a changed run changes only its part, so a save re-encodes only the parts
+that changed (the others' bytes are kept from the load), and a load gunzips the parts on all
+cores. One explicit to/from function per dataclass so a field nobody wrote code for cannot slip
+through unnoticed, and bytes that depend only on the data (sorted keys where order is free,
+parts cut by content, gzip header without name or time). Written to a temporary file beside it
+and renamed into place, so a pull that dies half way leaves the previous snapshot intact.
 """
 
 from __future__ import annotations
@@ -21,15 +26,18 @@ import functools
 import gc
 import gzip
 import hashlib
+import itertools
 import json
 import math
 import os
+import re
 import types
 import typing
 import zlib
-from collections.abc import Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from operator import attrgetter, is_, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -52,15 +60,27 @@ from daybook.core.snapshot import (
 from daybook.store.atomic import write_atomic
 
 FORMAT = "daybook-snapshot"
-VERSION = 1  # bump on any change a version-1 reader would misread; see docs/guide/snapshots.md
+VERSION = 2  # bump on any change a version-2 reader would misread; see docs/guide/snapshots.md
 SNAPSHOT_DIR = ".daybook"
 SNAPSHOT_FILE = "snapshot.json.gz"
 COMPRESSLEVEL = 1  # level 6 makes files ~15% smaller and saving ~3x slower
-MEMBER_BYTES = 8 << 20  # JSON bytes per gzip member (see _gzip_members)
+RUNS_PER_PART = 512  # on average (see `_split`): ~200 parts at 100,000 runs
+HISTORIES_PER_PART = 32  # runs' histories per part, on average (~100 KB of JSON each)
+
+
+_I = typing.TypeVar("_I")
 
 
 class SnapshotError(DaybookError):
     """The snapshot file is missing, unreadable or from an incompatible version."""
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One part of a loaded file: its items (Runs, or (run id, histories) pairs) and its bytes."""
+
+    items: tuple[Any, ...]
+    data: bytes
 
 
 @dataclass(frozen=True)
@@ -72,6 +92,11 @@ class StoredSnapshot:
     config_fingerprint: str  # settings that shape what is read (see `config_fingerprint`)
     detail_runs: frozenset[str] = field(default_factory=frozenset)  # histories+artifacts read
     daybook: str = __version__  # the version that wrote it
+    # The parts of the file this snapshot's data was loaded from, by (kind, first key): a save
+    # keeps the bytes of a part whose items are the very objects loaded (see `_dumps`).
+    encoded: Mapping[tuple[str, str], _Part] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def tracking_uri(self) -> str:
@@ -160,6 +185,27 @@ def run_to_dict(r: Run) -> dict[str, Any]:
     }
 
 
+def run_to_list(r: Run) -> list[Any]:
+    """A run as the file keeps it: `run_to_dict`'s values, in the fields' order."""
+    return [
+        r.run_id,
+        r.experiment_id,
+        r.name,
+        r.status,
+        r.start_time,
+        r.end_time,
+        r.user,
+        r.artifact_uri,
+        r.params,
+        {
+            k: [v if (v := m.value) - v == 0.0 else _f(v), m.step, m.timestamp]
+            for k, m in r.metrics.items()
+        },
+        r.tags,
+        [[d.name, d.digest, d.source_type, d.source, d.context] for d in r.datasets],
+    ]
+
+
 def version_to_dict(v: ModelVersion) -> dict[str, Any]:
     return {
         "name": v.name,
@@ -187,26 +233,24 @@ def model_to_dict(m: RegisteredModel) -> dict[str, Any]:
     }
 
 
-def history_to_dict(h: MetricHistory) -> dict[str, Any]:
-    return {"steps": list(h.steps), "values": _floats(h.values), "timestamps": list(h.timestamps)}
+def history_to_list(h: MetricHistory) -> list[Any]:
+    return [h.key, list(h.steps), _floats(h.values), list(h.timestamps)]
 
 
 _SNAPSHOT_EXPLICIT = ("tracking_uri", "experiments", "runs", "models", "histories", "artifacts",
                       "warnings")  # fmt: skip
+_IN_PARTS = ("runs", "histories")  # in parts of their own, after the head
 _NOT_SAVED = ("data_as_of",)  # render-time only: marks an offline build
 
 
 def snapshot_to_dict(s: Snapshot) -> dict[str, Any]:
-    """Plain JSON-ready data. Fields without an explicit encoder below (the registry's files
-    and whatever is added later) go through the generic dataclass encoder, so none is lost."""
+    """Plain JSON-ready data of all but the runs and histories (which go in parts). Fields
+    without an explicit encoder below (the registry's files and whatever is added later) go
+    through the generic dataclass encoder, so none is lost."""
     out: dict[str, Any] = {
         "tracking_uri": s.tracking_uri,
         "experiments": [experiment_to_dict(e) for e in s.experiments],
-        "runs": [run_to_dict(r) for r in s.runs],
         "models": [model_to_dict(m) for m in s.models],
-        "histories": {
-            rid: {h.key: history_to_dict(h) for h in hs} for rid, hs in sorted(s.histories.items())
-        },
         "artifacts": {
             rid: [[a.path, a.is_dir, a.size] for a in arts]
             for rid, arts in sorted(s.artifacts.items())
@@ -315,25 +359,26 @@ def experiment_from_dict(d: dict[str, Any]) -> Experiment:
     )
 
 
-def run_from_dict(d: dict[str, Any]) -> Run:
-    # Positional, and floats checked inline: this runs once per run of the store, and the
-    # round-trip test catches any field out of place.
+def run_from_list(a: list[Any]) -> Run:
+    """The inverse of `run_to_list` (positional, and floats checked inline: it runs once per run
+    of the store; the round-trip tests catch any field out of place)."""
+    run_id, exp_id, name, status, start, end, user, uri, params, metrics, tags, datasets = a
     return Run(
-        d["run_id"],
-        d["experiment_id"],
-        d["name"],
-        d["status"],
-        d["start_time"],
-        d["end_time"],
-        d["user"],
-        d["artifact_uri"],
-        d["params"],
+        run_id,
+        exp_id,
+        name,
+        status,
+        start,
+        end,
+        user,
+        uri,
+        params,
         {
             k: Metric(k, v if type(v) is float else _unf(v), s, t)
-            for k, (v, s, t) in d["metrics"].items()
+            for k, (v, s, t) in metrics.items()
         },
-        d["tags"],
-        tuple(DatasetInput(*x) for x in d["datasets"]) if d["datasets"] else (),
+        tags,
+        tuple(DatasetInput(*x) for x in datasets) if datasets else (),
     )
 
 
@@ -364,14 +409,19 @@ def model_from_dict(d: dict[str, Any]) -> RegisteredModel:
     )
 
 
-def history_from_dict(key: str, d: dict[str, Any]) -> MetricHistory:
-    values = d["values"]
+def history_from_list(a: list[Any]) -> MetricHistory:
+    key, steps, values, timestamps = a
     if not all(type(v) is float for v in values):
         values = [_unf(v) for v in values]
-    return MetricHistory(key, tuple(d["steps"]), tuple(values), tuple(d["timestamps"]))
+    return MetricHistory(key, tuple(steps), tuple(values), tuple(timestamps))
 
 
-def snapshot_from_dict(d: dict[str, Any]) -> Snapshot:
+def snapshot_from_dict(
+    d: dict[str, Any],
+    runs: tuple[Run, ...],
+    histories: dict[str, tuple[MetricHistory, ...]],
+) -> Snapshot:
+    """The inverse of `snapshot_to_dict`, given the runs and histories read from the parts."""
     hints = _hints(Snapshot)
     generic = {
         f.name: decode(hints[f.name], d[f.name])
@@ -381,12 +431,9 @@ def snapshot_from_dict(d: dict[str, Any]) -> Snapshot:
     return Snapshot(
         tracking_uri=d["tracking_uri"],
         experiments=tuple(experiment_from_dict(e) for e in d["experiments"]),
-        runs=tuple(run_from_dict(r) for r in d["runs"]),
+        runs=runs,
         models=tuple(model_from_dict(m) for m in d["models"]),
-        histories={
-            rid: tuple(history_from_dict(k, h) for k, h in hs.items())
-            for rid, hs in d["histories"].items()
-        },
+        histories=histories,
         artifacts={
             rid: tuple(Artifact(p, is_dir, size) for p, is_dir, size in arts)
             for rid, arts in d["artifacts"].items()
@@ -403,50 +450,127 @@ def snapshot_from_dict(d: dict[str, Any]) -> Snapshot:
 def paused_gc() -> Iterator[None]:
     """No cyclic garbage collection while millions of small acyclic objects are made: each
     collection would walk all of them again (loading 100,000 runs: 2.6 s of CPU with it,
-    0.7 s without). Nothing made meanwhile has cycles, so nothing is kept longer."""
+    0.7 s without). Nothing made meanwhile has cycles, so nothing is kept longer.
+
+    On the way out, what was made goes straight to the oldest generation (`freeze` then
+    `unfreeze`: two list splices). Left in the youngest, the first collection after the pause
+    would walk them all anyway, and again as they age (0.8 s after a 100,000-run pull)."""
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if enabled:
+            gc.freeze()
+            gc.unfreeze()
             gc.enable()
 
 
 def dumps(stored: StoredSnapshot) -> bytes:
-    """The file's bytes (gzip of compact UTF-8 JSON): equal data, equal bytes."""
+    """The file's bytes (gzip members of compact UTF-8 JSON Lines): equal data, equal bytes."""
     with paused_gc():
         return _dumps(stored)
 
 
+_RUN_ID = attrgetter("run_id")
+_START = attrgetter("start_time")
+_FIRST = itemgetter(0)
+
+
+def _time_order(r: Run) -> tuple[int, str]:
+    return r.start_time or 0, r.run_id
+
+
+def _split(items: Sequence[_I], keys: Iterable[str], mean: int) -> list[Sequence[_I]]:
+    """`items` in parts, each ending after an item whose key hashes to 0 modulo `mean`. Decided
+    by the key alone, never by a count: adding or removing an item changes its own part only,
+    so the parts depend on the data alone (equal data, equal bytes) and most survive a pull."""
+    ends = [i for i, k in enumerate(map(str.encode, keys), 1) if zlib.crc32(k) % mean == 0]
+    if not ends or ends[-1] != len(items):
+        ends.append(len(items))
+    return [items[a:b] for a, b in itertools.pairwise([0, *ends]) if b > a]
+
+
+def _gzip(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=COMPRESSLEVEL, mtime=0)
+
+
+def _gunzip(data: bytes) -> bytes:
+    """One gzip member, whole: a part cut short or running on is damage, not data."""
+    unzip = zlib.decompressobj(wbits=31)
+    out = unzip.decompress(data)
+    if not unzip.eof or unzip.unused_data:
+        raise EOFError("a part of the file is cut short or runs on")
+    return out
+
+
+def _same(items: tuple[Any, ...], part: Sequence[Any], same: Callable[[Any, Any], bool]) -> bool:
+    return len(items) == len(part) and all(map(same, items, part))
+
+
+def _same_histories(a: tuple[str, Any], b: tuple[str, Any]) -> bool:
+    return a[0] == b[0] and a[1] is b[1]
+
+
 def _dumps(stored: StoredSnapshot) -> bytes:
-    doc = {
+    snap = stored.snapshot
+    # Passes over every run, in C (map, attrgetter): a Python loop costs ~1 µs a run here.
+    ids = list(map(_RUN_ID, snap.runs))
+    by_id = all(map(str.__le__, ids, ids[1:]))  # as every pull orders them
+    starts = list(map(_START, snap.runs))
+    if by_id and None not in starts:
+        # (start time, run id) order, as a stable sort by start time of a list by run id
+        order = sorted(range(len(starts)), key=starts.__getitem__)
+        in_time = list(map(snap.runs.__getitem__, order))
+        runs = _split(in_time, map(ids.__getitem__, order), RUNS_PER_PART)
+    else:
+        in_time = sorted(snap.runs, key=_time_order)
+        runs = _split(in_time, map(_RUN_ID, in_time), RUNS_PER_PART)
+    by_run = sorted(snap.histories.items())
+    histories = _split(by_run, map(_FIRST, by_run), HISTORIES_PER_PART)
+    table: list[list[Any]] = []
+    members: list[bytes | Future[bytes]] = []
+    # The JSON is made here, the gzip on the other cores meanwhile (zlib lets go of the GIL).
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        for kind, parts, same, encoder in (
+            ("runs", runs, is_, _encode_runs),
+            ("histories", histories, _same_histories, _encode_histories),
+        ):
+            for part in parts:
+                first = part[0].run_id if kind == "runs" else part[0][0]
+                old = stored.encoded.get((kind, first))
+                if old is not None and _same(old.items, part, same):
+                    members.append(old.data)
+                else:
+                    members.append(pool.submit(_gzip, encoder(part)))
+                table.append([kind, len(part)])
+        datas = [m if isinstance(m, bytes) else m.result() for m in members]
+    for row, data in zip(table, datas, strict=True):
+        row.append(len(data))
+    head = {
         "format": FORMAT,
         "version": VERSION,
         "daybook": stored.daybook,
-        "tracking_uri": stored.snapshot.tracking_uri,
+        "tracking_uri": snap.tracking_uri,
         "pulled_at": stored.pulled_at,
         "config_fingerprint": stored.config_fingerprint,
         "detail_runs": sorted(stored.detail_runs),
-        "snapshot": snapshot_to_dict(stored.snapshot),
+        "run_order": None if by_id else ids,  # None: by run id
+        "parts": table,  # [kind, items, bytes] of each gzip member after this one
+        "snapshot": snapshot_to_dict(snap),
     }
-    text = orjson.dumps(doc)  # compact UTF-8; non-finite floats were made strings above
-    return _gzip_members(text)
+    return _gzip(orjson.dumps(head, option=orjson.OPT_APPEND_NEWLINE)) + b"".join(datas)
 
 
-def _gzip_members(data: bytes) -> bytes:
-    """gzip, as consecutive members of MEMBER_BYTES each (a valid gzip file: readers join them)
-    compressed on all cores at once (zlib lets go of the GIL): the slowest step of a save,
-    halved on two cores. Fixed slices and mtime 0, so equal data gives equal bytes."""
-    pieces = [data[i : i + MEMBER_BYTES] for i in range(0, len(data), MEMBER_BYTES)] or [b""]
+def _encode_runs(part: list[Run]) -> bytes:
+    return orjson.dumps([run_to_list(r) for r in part], option=orjson.OPT_APPEND_NEWLINE)
 
-    def pack(piece: bytes) -> bytes:
-        return gzip.compress(piece, compresslevel=COMPRESSLEVEL, mtime=0)
 
-    if len(pieces) == 1:
-        return pack(pieces[0])
-    with ThreadPoolExecutor(max_workers=min(len(pieces), os.cpu_count() or 1)) as pool:
-        return b"".join(pool.map(pack, pieces))
+def _encode_histories(part: list[tuple[str, tuple[MetricHistory, ...]]]) -> bytes:
+    return orjson.dumps(
+        [[rid, [history_to_list(h) for h in hs]] for rid, hs in part],
+        option=orjson.OPT_APPEND_NEWLINE,
+    )
 
 
 def save(path: Path, stored: StoredSnapshot) -> int:
@@ -465,18 +589,32 @@ def loads(data: bytes, where: str = "snapshot") -> StoredSnapshot:
         return _loads(data, where)
 
 
+# How every version so far begins: enough to name an old file's version when its head is not a
+# whole JSON document (version 1 was one document over several gzip members).
+_PREFIX = re.compile(rb'\{"format":"daybook-snapshot","version":(-?\d+),"daybook":"([^"\\]*)"')
+
+
 def _loads(data: bytes, where: str) -> StoredSnapshot:
+    def unusable(why: str) -> SnapshotError:
+        return SnapshotError(f"{where}: {why}; run `daybook pull --full` to write a new one")
+
     try:
-        doc = orjson.loads(gzip.decompress(data))
-    except (OSError, EOFError, zlib.error, ValueError) as exc:  # orjson's error is a ValueError
-        raise SnapshotError(
-            f"{where}: not a Daybook snapshot ({_short(exc)}); run `daybook pull --full` to "
-            "write a new one"
-        ) from None
+        unzip = zlib.decompressobj(wbits=31)
+        head_bytes = unzip.decompress(data)
+        if not unzip.eof:
+            raise EOFError("compressed file ended before the end-of-stream marker was reached")
+    except (EOFError, zlib.error) as exc:
+        raise unusable(f"not a Daybook snapshot ({_short(exc)})") from None
+    rest = unzip.unused_data
+    try:
+        doc = orjson.loads(head_bytes)
+    except ValueError as exc:  # orjson's error is a ValueError
+        old = _PREFIX.match(head_bytes)
+        if old is None:
+            raise unusable(f"not a Daybook snapshot ({_short(exc)})") from None
+        doc = {"format": FORMAT, "version": int(old[1]), "daybook": old[2].decode()}
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise SnapshotError(
-            f"{where}: not a Daybook snapshot; run `daybook pull --full` to write a new one"
-        )
+        raise unusable("not a Daybook snapshot")
     version = doc.get("version")
     if version != VERSION:
         raise IncompatibleSnapshot(
@@ -485,18 +623,66 @@ def _loads(data: bytes, where: str) -> StoredSnapshot:
             "--full` to replace it"
         )
     try:
-        return StoredSnapshot(
-            snapshot=snapshot_from_dict(doc["snapshot"]),
-            pulled_at=int(doc["pulled_at"]),
-            config_fingerprint=str(doc["config_fingerprint"]),
-            detail_runs=frozenset(doc["detail_runs"]),
-            daybook=str(doc["daybook"]),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(
-            f"{where}: damaged snapshot ({type(exc).__name__}: {_short(exc)}); run "
-            "`daybook pull --full` to write a new one"
-        ) from None
+        return _from_parts(doc, rest)
+    except (KeyError, TypeError, ValueError, IndexError, EOFError, zlib.error) as exc:
+        raise unusable(f"damaged snapshot ({type(exc).__name__}: {_short(exc)})") from None
+
+
+def _from_parts(doc: dict[str, Any], rest: bytes) -> StoredSnapshot:
+    """The snapshot from its head and the parts after it: gunzipped on the other cores while
+    this one parses and builds the parts already gunzipped."""
+    table = doc["parts"]
+    slices: list[bytes] = []
+    at = 0
+    for kind, count, size in table:
+        if kind not in ("runs", "histories") or type(count) is not int or type(size) is not int:
+            raise ValueError(f"unknown part {kind!r} in the table of parts")
+        slices.append(rest[at : at + size])
+        at += size
+    if at != len(rest):
+        raise ValueError(f"the table of parts says {at} bytes follow the head, not {len(rest)}")
+    run_rows: list[list[Any]] = []
+    run_parts: list[tuple[bytes, list[list[Any]]]] = []
+    histories: dict[str, tuple[MetricHistory, ...]] = {}
+    encoded: dict[tuple[str, str], _Part] = {}
+    workers = min(len(slices), os.cpu_count() or 1) or 1
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for (kind, count, _), data, raw in zip(
+            table, slices, pool.map(_gunzip, slices), strict=True
+        ):
+            rows = orjson.loads(raw)
+            if not isinstance(rows, list) or len(rows) != count or not rows:
+                raise ValueError(f"a part of {kind} does not hold the {count} the table says")
+            if kind == "runs":
+                run_parts.append((data, rows))
+                run_rows.extend(rows)
+            else:
+                items = tuple((rid, tuple(map(history_from_list, hs))) for rid, hs in rows)
+                histories.update(items)
+                encoded[(kind, items[0][0])] = _Part(items, data)
+    # The Runs are made in their final order (by id), not the file's: the passes of a pull over
+    # every run then walk memory in order (the page policy: 0.7 s against 0.9 s made by time).
+    order = doc["run_order"]
+    if order is None:
+        run_rows.sort(key=_FIRST)
+    else:
+        position = {rid: i for i, rid in enumerate(order)}
+        run_rows.sort(key=lambda row: position[row[0]])
+    runs = tuple(map(run_from_list, run_rows))
+    by_id = dict(zip(map(_FIRST, run_rows), runs, strict=True))
+    if len(by_id) != len(runs):
+        raise ValueError("a run id is in the file twice")
+    for data, rows in run_parts:
+        items = tuple(map(by_id.__getitem__, map(_FIRST, rows)))
+        encoded[("runs", items[0].run_id)] = _Part(items, data)
+    return StoredSnapshot(
+        snapshot=snapshot_from_dict(doc["snapshot"], runs, dict(sorted(histories.items()))),
+        pulled_at=int(doc["pulled_at"]),
+        config_fingerprint=str(doc["config_fingerprint"]),
+        detail_runs=frozenset(doc["detail_runs"]),
+        daybook=str(doc["daybook"]),
+        encoded=encoded,
+    )
 
 
 class IncompatibleSnapshot(SnapshotError):
