@@ -140,7 +140,7 @@ def _text(value: str) -> str:
 
 def _dump(doc: object) -> str:
     # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.
-    return compact(doc, ascii_only=True, allow_nan=False) + "\n"
+    return compact(doc, ascii_only=True)  # numbers via json_number + "\n"
 
 
 def column_names(exp: ExperimentView) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:

@@ -163,4 +163,4 @@ def runs_json(exp: ExperimentView, paths: SitePaths, page: str, directory_urls: 
         "rows": rows,
     }
     # ASCII only: a lone surrogate in a hostile name stays a valid \u escape, never a write error.
-    return compact(doc, ascii_only=True, allow_nan=False) + "\n"
+    return compact(doc, ascii_only=True)  # numbers via json_number + "\n"
