@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jinja2
 from markupsafe import Markup
 
+from daybook import __version__
 from daybook.analysis.attention import Attention, StaleCard
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
@@ -87,13 +89,25 @@ def duration(ms: int | None) -> str:
     return f"{h // 24} d {h % 24} h"
 
 
+# How templates are compiled: the bytecode cache is keyed by these as well as by the source,
+# so a Daybook or Jinja that compiles differently never runs another's bytecode.
+_OPTIONS = {
+    "autoescape": False,  # Markdown, not HTML: `finalize` escapes instead
+    "keep_trailing_newline": True,
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+}
+
+
 @functools.cache
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept in Jinja's per-user cache folder (owner-only, checked by Jinja),
-    keyed by each template's source: compiling them is ~0.5 s of every build. None where no
-    safe folder can be had."""
+    keyed by each template's source and how it is compiled: compiling them is ~0.5 s of every
+    build. None where no safe folder can be had."""
+    how = repr((sorted(_OPTIONS.items()), "finalize", __version__, jinja2.__version__))
+    tag = hashlib.sha256(how.encode()).hexdigest()[:12]
     try:
-        return jinja2.FileSystemBytecodeCache()
+        return jinja2.FileSystemBytecodeCache(pattern=f"__daybook_{tag}_%s.cache")
     except (OSError, RuntimeError):
         return None
 
@@ -108,12 +122,9 @@ def make_environment(site_templates: Path | None) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.ChoiceLoader(loaders),
         bytecode_cache=_bytecode_cache(),
-        autoescape=False,  # Markdown, not HTML: `finalize` escapes instead
         finalize=escape.finalize,
         undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
+        **_OPTIONS,
     )
     env.filters.update(
         {
