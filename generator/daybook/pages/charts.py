@@ -106,7 +106,8 @@ def script_json(value: Any) -> str:
 
 
 @functools.lru_cache(maxsize=4096)
-def _utc_day(day: int) -> str:
+def utc_day(day: int) -> str:
+    """`YYYY-MM-DD` of a day counted from 1970-01-01 (cached: asked per point)."""
     return (dt.date(1970, 1, 1) + dt.timedelta(days=day)).isoformat()
 
 
@@ -115,7 +116,7 @@ def _utc(ms: int) -> str:
     (~250,000 a build at 20,000 runs), and strftime was a third of drawing them."""
     day, second = divmod(int(ms) // 1000, 86_400)
     hour, rest = divmod(second, 3600)
-    return f"{_utc_day(day)} {hour:02d}:{rest // 60:02d}:{rest % 60:02d} UTC"
+    return f"{utc_day(day)} {hour:02d}:{rest // 60:02d}:{rest % 60:02d} UTC"
 
 
 def _num(value: float) -> float | int:

@@ -26,7 +26,7 @@ from daybook.core.numbers import format_delta, format_number, plural
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
 from daybook.pages.artifacts import run_previews
-from daybook.pages.charts import ChartEmbedder
+from daybook.pages.charts import ChartEmbedder, utc_day
 from daybook.pages.columns_data import column_files, column_names
 from daybook.pages.journal_view import JournalView, open_action_items
 from daybook.pages.mlflow_ui import MlflowUi
@@ -56,16 +56,11 @@ def when(ms: int | None) -> str:
         return "—"
     if type(ms) is int and 0 <= ms < _YEAR_10000_MS:  # ~200,000 a build at 100k runs
         days, seconds = divmod(ms // 1000, 86_400)
-        return f"{_iso_day(days)} {seconds // 3600:02d}:{seconds % 3600 // 60:02d} UTC"
+        return f"{utc_day(days)} {seconds // 3600:02d}:{seconds % 3600 // 60:02d} UTC"
     return dt.datetime.fromtimestamp(ms / 1000, tz=dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 _YEAR_10000_MS = 253_402_300_800_000
-
-
-@functools.lru_cache(maxsize=1 << 14)
-def _iso_day(days: int) -> str:
-    return (dt.date(1970, 1, 1) + dt.timedelta(days=days)).isoformat()
 
 
 def day(ms: int | None) -> str:
