@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
 from browser import Browser, StaticServer, serve
 from daybook.safety.slug import is_slug
@@ -170,14 +171,16 @@ def chromium() -> Iterator[Browser]:
         assert not foreign, f"requests left 127.0.0.1: {foreign}"
 
 
-def _wait(check: Any, what: str, timeout: float = 20.0) -> Any:
+def _wait(check: Any, what: str, timeout: float = 20.0, seen: Any = None) -> Any:
+    """Poll `check` until it holds; on a timeout, say what `seen` (the page's state) shows."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         value = check()
         if value:
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    shows = f"; the page shows {seen()}" if seen else ""
+    raise AssertionError(f"timed out waiting for {what}{shows}")
 
 
 TABLE_JS = """
@@ -208,8 +211,19 @@ def _pick(b: Browser, key: str, kind: str) -> None:
     find.clear()
     find.send_keys(key)
     selector = f'.daybook-columns-groups input[data-column="{kind}:{key}"]'
-    _wait(lambda: d.find_elements(By.CSS_SELECTOR, selector), f"{key} in the picker")
+    # The list is drawn 120 ms after the last keystroke; on a loaded machine a draw for a prefix
+    # ("p15") can show the box before the draw for the whole name replaces it under the click.
+    # So wait for the list of the whole name: every box it holds matches `key`.
+    drawn = """
+      const boxes = [...document.querySelectorAll('.daybook-columns-groups input[data-column]')];
+      return boxes.length > 0
+        && boxes.every(b => b.dataset.column.toLowerCase().includes(arguments[0].toLowerCase()));
+    """
+    _wait(lambda: d.execute_script(drawn, key) and d.find_elements(By.CSS_SELECTOR, selector),
+          f"{key} in the picker")  # fmt: skip
     d.find_element(By.CSS_SELECTOR, selector).click()
+    _wait(lambda: d.execute_script(f"return document.querySelector('{selector}')?.checked"),
+          f"{key} ticked")  # fmt: skip
 
 
 def test_picker_shows_the_last_param_and_metric_and_remembers_them(
@@ -257,11 +271,14 @@ def test_picker_shows_the_last_param_and_metric_and_remembers_them(
     assert set(_column(hostile, HOSTILE_KEY)) == {HOSTILE_VALUE}
     assert d.execute_script("return window.__pwned === undefined")
 
-    # A param equal in every run (written once in its file) shows in every row.
-    box.clear()
+    # A param equal in every run (written once in its file) shows in every row. The box is
+    # emptied with keys, as a reader does: WebDriver's clear() fires no input event.
+    box.send_keys(Keys.CONTROL, "a")
+    box.send_keys(Keys.BACKSPACE)
     _pick(chromium, "p150", "param")
     same = _wait(lambda: (t := _table(chromium)) and "p150" in t["heads"] and t["rows"]
-                 and len(t["rows"]) == min(RUNS, len(first["rows"])) and t, "p150")  # fmt: skip
+                 and len(t["rows"]) == min(RUNS, len(first["rows"])) and t, "p150",
+                 seen=lambda: (_table(chromium), box.get_attribute("value")))  # fmt: skip
     assert set(_column(same, "p150")) == {"p150-same"}
 
     # The choice is remembered for this experiment in this browser.

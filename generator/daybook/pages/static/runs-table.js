@@ -258,8 +258,10 @@
       writeHidden(this.storeKey, this.hidden);
       this.applyColumns();
       this.announce();
-    } else if (on && col < 0) {
-      this.addColumn(key).then(function () { self.savePicked(); }, function () {});
+    } else if (on && col < 0) { // the box stays ticked while the column's file loads
+      var settle = function () { self.syncChecks(key); };
+      this.addColumn(key).then(function () { self.savePicked(); settle(); }, settle);
+      return;
     } else if (!on && col >= 0) {
       this.removeColumn(key);
       this.savePicked();
