@@ -46,7 +46,7 @@ from daybook.store.snapshot_file import (
     config_fingerprint,
     load,
     paused_gc,
-    run_to_dict,
+    run_to_list,
     save,
 )
 
@@ -375,7 +375,7 @@ def _keep_unchanged(runs: list[Run], before: dict[str, Run]) -> tuple[list[Run],
         old = before.get(r.run_id)
         if old is None:
             continue
-        now, then = run_to_dict(r), run_to_dict(old)
+        now, then = run_to_list(r), run_to_list(old)
         if now != then:
             updated.add(r.run_id)
         elif orjson.dumps(now) == orjson.dumps(then):

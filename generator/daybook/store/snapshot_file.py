@@ -163,30 +163,10 @@ def experiment_to_dict(e: Experiment) -> dict[str, Any]:
     }
 
 
-def run_to_dict(r: Run) -> dict[str, Any]:
-    return {
-        "run_id": r.run_id,
-        "experiment_id": r.experiment_id,
-        "name": r.name,
-        "status": r.status,
-        "start_time": r.start_time,
-        "end_time": r.end_time,
-        "user": r.user,
-        "artifact_uri": r.artifact_uri,
-        "params": r.params,
-        # key -> [value, step, timestamp]: a run has few metrics, a store has many runs. `v - v`
-        # is 0.0 for every finite float (NaN for the rest): the check without a call per value.
-        "metrics": {
-            k: [v if (v := m.value) - v == 0.0 else _f(v), m.step, m.timestamp]
-            for k, m in r.metrics.items()
-        },
-        "tags": r.tags,
-        "datasets": [[d.name, d.digest, d.source_type, d.source, d.context] for d in r.datasets],
-    }
-
-
 def run_to_list(r: Run) -> list[Any]:
-    """A run as the file keeps it: `run_to_dict`'s values, in the fields' order."""
+    """A run as the file keeps it: its fields in order; metrics key -> [value, step, timestamp]
+    (a run has few metrics, a store has many runs). `v - v` is 0.0 for every finite float (NaN
+    for the rest): the check without a call per value."""
     return [
         r.run_id,
         r.experiment_id,
