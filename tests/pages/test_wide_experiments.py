@@ -65,6 +65,8 @@ def wide_store(tmp_path_factory: pytest.TempPathFactory, workdir: Path) -> WideS
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StaticServer]:
+    """Serves what `html` builds: a test that opens a page asks for `html` too, or under
+    `pytest -n` it may run in a worker where nothing was built (a 404)."""
     with serve(tmp_path_factory.mktemp("wide-site") / "site" / "site") as s:
         yield s
 
@@ -291,7 +293,9 @@ def test_picker_shows_the_last_param_and_metric_and_remembers_them(
     assert _column(again, LAST_PARAM)[0] == f"{LAST_PARAM}-v{RUNS - 1}"
 
 
-def test_picker_groups_columns_by_prefix(chromium: Browser, server: StaticServer) -> None:
+def test_picker_groups_columns_by_prefix(
+    chromium: Browser, html: Path, server: StaticServer
+) -> None:
     d = chromium.driver
     d.get(server.url + EXP)
     _wait(lambda: _table(chromium), "the table script")
