@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -87,7 +88,12 @@ def test_demo_again_changes_nothing(demo_site: DemoSite) -> None:
 
 
 def test_daybook_note_on_the_demo_site_prefills_a_digest_that_links(demo_site: DemoSite) -> None:
-    created = run_cli("note", "-q", "--author", "chen", cwd=demo_site.root)
+    # The demo dates its notes by its runs, hours before the demo ran: late in a UTC day, chen's
+    # note on the data refresh is today's, and `daybook note` would find it. So the note is for
+    # the day after chen's last one: its digest starts there, at the refresh run.
+    last = max(p.name[:10] for p in (demo_site.root / "docs" / "notes").glob("*-chen.md"))
+    note_day = (dt.date.fromisoformat(last) + dt.timedelta(days=1)).isoformat()
+    created = run_cli("note", "-q", "--author", "chen", "--date", note_day, cwd=demo_site.root)
     assert created.returncode == 0, created.stderr
     path = demo_site.root / created.stdout.split()[-1]
     text = path.read_text(encoding="utf-8")
