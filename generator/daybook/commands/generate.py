@@ -23,13 +23,14 @@ from daybook.core.errors import DaybookError
 from daybook.core.site import Generated, JournalInput, ReferencePoint, Site
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.mkdocs import gen_files
-from daybook.pages.site import render
+from daybook.pages.site import publishing_paths, render
 from daybook.sources.artifact_files import read_previews
 from daybook.sources.cards import card_sources
 from daybook.sources.mlflow import sqlite_path
 from daybook.sources.site import handwritten, has_own_nav, load_site
 from daybook.store.cache import CACHE_DIR, FileCache
 from daybook.store.lock import site_lock
+from daybook.store.page_memo import PageMemo, code_digest, digest, file_bytes, folder_digest
 from daybook.store.previews import load_previews, save_previews
 from daybook.store.records import read_records
 from daybook.store.state import resolve_reference
@@ -53,23 +54,61 @@ def render_site(
     records: ModelRecords | None = None,
     reference: ReferencePoint | None = None,
     previews: ArtifactPreviews | None = None,
+    *,
+    memo: bool = True,
 ) -> Generated:
     """The pages of `snapshot` with what the site holds besides it: the cards and alias
     history (read from the site when not given), the hand-written pages for the nav, and the
-    artifact files previewed on run pages (`previews`, see `read_artifact_previews`)."""
-    return render(
+    artifact files previewed on run pages (`previews`, see `read_artifact_previews`).
+
+    With `memo`, the pages of the last render are reused when nothing they are made from has
+    changed (see daybook.store.page_memo), and this render's are kept for the next."""
+    if records is None:
+        records = read_records(site)
+    handwritten_pages = None if has_own_nav(site) else handwritten(site)
+    replaced = card_sources(site)  # hand-written cards: merged into models/<slug>/card.md
+    args = (snapshot, journal, records, reference, previews, handwritten_pages, replaced)
+    key = render_key(site, *args) if memo else None
+    kept = PageMemo(site.root / CACHE_DIR)
+    if key is not None and (hit := kept.get(key)) is not None:
+        progress(f"pages: reused the last build's {len(hit.pages)} files (nothing they are "
+                 "made from changed)")  # fmt: skip
+        return replace(hit, reference=reference)
+    generated = render(
         site,
         snapshot,
-        records if records is not None else read_records(site),
+        records,
         progress,
         journal,
         reference,
-        handwritten=None if has_own_nav(site) else handwritten(site),
-        # Hand-written cards are merged into models/<slug>/card.md, never published on their own.
-        replaced=card_sources(site),
+        handwritten=handwritten_pages,
+        replaced=replaced,
         cache=FileCache(site.root / CACHE_DIR),
         previews=previews,
     )
+    if key is not None:
+        kept.put(key, generated)
+    return generated
+
+
+def render_key(site: Site, snapshot: Snapshot, *inputs: object) -> str | None:
+    """What a render's pages are made from, as one digest: its arguments, the site and its
+    settings, the site's templates/, daybook.yml and mkdocs.yml as written (messages quote
+    their lines), the machine's folders the redaction rewrites, and Daybook's code. None when
+    an input holds a type the digest cannot take: that render then runs without the memo."""
+    try:
+        return digest(
+            code_digest(),
+            site,
+            folder_digest(site.templates),
+            file_bytes(site.root / "daybook.yml"),
+            file_bytes(site.root / "mkdocs.yml"),
+            sorted(publishing_paths(site, snapshot).roots),  # its order is its own
+            snapshot,
+            *inputs,
+        )
+    except (TypeError, ValueError, OSError, RecursionError):  # a deep or odd front matter
+        return None
 
 
 def read_artifact_previews(
@@ -135,6 +174,10 @@ def _generate(
     journal = read_site_journal(site)
     records = None
     offline_snap = offline_snapshot(site, progress) if offline else None
+    # Only an offline build's "now" is fixed (when the snapshot was pulled). Pages timed by the
+    # clock (how long a run has been running) are new each time: keeping them for the next
+    # build would only cost a digest and a copy.
+    memo = offline_snap is not None and now_ms is None
     if now_ms is None:
         as_of = offline_snap.data_as_of if offline_snap else None
         now_ms = as_of if as_of is not None else int(time.time() * 1000)
@@ -165,7 +208,7 @@ def _generate(
         save_previews(site.root, previews)
     else:
         previews = load_previews(site.root)
-    return render_site(site, snapshot, progress, journal, records, reference, previews)
+    return render_site(site, snapshot, progress, journal, records, reference, previews, memo=memo)
 
 
 def missing_default_store(site: Site) -> Path | None:

@@ -67,10 +67,14 @@ def publishing_redactor(site: Site, snapshot: Snapshot) -> Redactor:
     site's settings (the snapshot was masked when pulled, but a note, a card or the alias history
     was not, and the settings may have changed since), and the building machine's paths
     rewritten (the snapshot keeps them, for reading artifacts and model files later)."""
+    return Redactor.for_config(site.config, publishing_paths(site, snapshot))
+
+
+def publishing_paths(site: Site, snapshot: Snapshot) -> LocalPaths:
+    """The building machine's folders that published text must not name (see safety.paths)."""
     store_dir = site.store_path.parent if site.store_path is not None else None
     roots = [(e.artifact_location, e.experiment_id) for e in snapshot.experiments]
-    paths = LocalPaths.of(site.root, store_dir, roots, site.config.public_artifact_root)
-    return Redactor.for_config(site.config, paths)
+    return LocalPaths.of(site.root, store_dir, roots, site.config.public_artifact_root)
 
 
 def render(

@@ -1,0 +1,84 @@
+"""A generate whose inputs are all unchanged reuses the last one's pages (issue #14), and any
+change to what pages are made from (a note, a setting, a template, a run) renders them again.
+Real store, real CLI; the trees are compared byte for byte."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from daybook.commands.generate import load_site, render_site
+from daybook.core.snapshot import Snapshot
+from daybook.store.cache import CACHE_DIR
+from daybook.store.page_memo import MEMO_FILE
+from helpers import add_settings, read_tree, run_cli
+from journal_helpers import front, journal_site
+from store_builder import StoreInfo
+
+REUSED = "pages: reused the last build's"
+
+
+def _offline(site: Path, out: Path) -> tuple[str, dict[str, bytes]]:
+    result = run_cli("generate", "-C", site, "--offline", "--out", out)
+    assert result.returncode == 0, result.stderr
+    return result.stderr, read_tree(out)
+
+
+def test_an_unchanged_offline_generate_reuses_the_pages_and_a_change_renders_again(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    site = journal_site(tmp_path / "site", {"2025-11-24-alice.md": front("2025-11-24", ["alice"])
+                                            + "First note.\n"})  # fmt: skip
+    pulled = run_cli("pull", "-C", site, "--tracking-uri", store.uri)
+    assert pulled.returncode == 0, pulled.stderr
+
+    first_log, first = _offline(site, tmp_path / "a")
+    assert REUSED not in first_log
+    assert (site / CACHE_DIR / MEMO_FILE).is_file()
+    again_log, again = _offline(site, tmp_path / "b")
+    assert REUSED in again_log
+    assert again == first
+
+    # A note people wrote: its page, and the journal's, show the new text.
+    note = site / "docs" / "notes" / "2025-11-24-alice.md"
+    note.write_text(note.read_text() + "A line added later.\n")
+    log, tree = _offline(site, tmp_path / "c")
+    assert REUSED not in log
+    assert any(b"A line added later." in data for data in tree.values())
+
+    # A setting: the home page's title follows it.
+    add_settings(site / "daybook.yml", 'title: "Memo check title"\n')
+    log, tree = _offline(site, tmp_path / "d")
+    assert REUSED not in log
+    assert b"Memo check title" in tree["index.md"]
+
+    # A template override in the site's templates/.
+    (site / "templates").mkdir(exist_ok=True)
+    (site / "templates" / "experiments.md.j2").write_text("# Overridden experiments page\n")
+    log, tree = _offline(site, tmp_path / "e")
+    assert REUSED not in log
+    assert tree["experiments/index.md"].startswith(b"# Overridden experiments page")
+    log, again = _offline(site, tmp_path / "f")
+    assert REUSED in log and again == tree
+
+
+def test_a_build_timed_by_the_clock_keeps_no_memo(tmp_path: Path, store: StoreInfo) -> None:
+    # Its pages time running runs from "now": they are new each time, a copy would be waste.
+    site = journal_site(tmp_path / "site", {})
+    result = run_cli("generate", "-C", site, "--tracking-uri", store.uri, "--out", tmp_path / "o")
+    assert result.returncode == 0, result.stderr
+    assert not (site / CACHE_DIR / MEMO_FILE).exists()
+
+
+def test_a_changed_run_is_rendered_again(tmp_path: Path, snapshot: Snapshot) -> None:
+    site = load_site(journal_site(tmp_path / "site", {}))
+    first = render_site(site, snapshot).pages
+    assert render_site(site, snapshot).pages == first  # from the memo
+    run = snapshot.runs[0]
+    renamed = dataclasses.replace(run, name="renamed <b>for the memo</b>")
+    changed = dataclasses.replace(snapshot, runs=(renamed, *snapshot.runs[1:]))
+    notes: list[str] = []
+    pages = render_site(site, changed, progress=notes.append).pages
+    assert not any(line.startswith(REUSED) for line in notes)
+    assert pages != first
+    assert any("renamed &lt;b&gt;for the memo&lt;/b&gt;" in text for text in pages.values())
