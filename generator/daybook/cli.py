@@ -234,9 +234,11 @@ def generate(
 ) -> None:
     """Write the generated Markdown pages to a folder, for any static site generator.
 
-    Pulls first (only what changed since the last pull), unless --offline. Mistakes in notes
-    and cards are printed as warnings, as `daybook build` prints them; with --strict they are
-    errors and the command exits 1 (the pages are written all the same).
+    Pulls first (only what changed since the last pull), unless --offline. An offline
+    generate whose inputs all match the last one's (snapshot, notes, settings, templates)
+    reuses its pages from .daybook/cache/pages.bin instead of rendering them again. Mistakes in
+    notes and cards are printed as warnings, as `daybook build` prints them; with --strict they
+    are errors and the command exits 1 (the pages are written all the same).
     """
     from daybook.commands.generate import generate_to, load_site
 
@@ -339,7 +341,8 @@ def serve(
 ) -> None:
     """Preview the site with live reload; edits to docs/, daybook.yml and templates/ rebuild it.
 
-    Each rebuild pulls what changed since the last pull, unless --offline.
+    Each rebuild pulls what changed since the last pull, unless --offline; offline, a rebuild
+    whose inputs did not change (an edit to a hand-written page) reuses the last pages.
     """
     from daybook.commands.build import serve as serve_command
     from daybook.commands.generate import load_site

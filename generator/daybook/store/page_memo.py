@@ -25,6 +25,7 @@ import enum
 import functools
 import hashlib
 import importlib.metadata
+import mmap
 import os
 import struct
 import sys
@@ -219,27 +220,15 @@ class PageMemo:
         self.path = folder / MEMO_FILE
 
     def get(self, key: str) -> Generated | None:
-        """The render kept under `key` (its `reference` is the caller's: it is in the key)."""
+        """The render kept under `key` (its `reference` is the caller's: it is in the key).
+        The file is mapped, not read: only the pages made from it are held in memory."""
         try:
             with self.path.open("rb") as fh:
                 if fh.readline() != FORMAT + key.encode() + b"\n":
                     return None
-                data = memoryview(fh.read())  # slices without copies
-            (size,) = struct.unpack("<Q", data[-8:])
-            footer = orjson.loads(data[-8 - size : -8])
-            at = 0
-            pages: dict[str, str] = {}
-            for path, n in footer["pages"]:
-                pages[path] = str(data[at : at + n], "utf-8")
-                at += n
-            files: dict[str, bytes] = {}
-            for path, n in footer["files"]:
-                files[path] = bytes(data[at : at + n])
-                at += n
-            if at != len(data) - 8 - size:
-                return None
-            problems = [Problem(**p) for p in footer["problems"]]
-            return Generated(pages, problems, list(footer["replaced"]), None, files)
+                start = fh.tell()
+                with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as data:
+                    return _parse(data, start)
         except (OSError, ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError):
             return None
 
@@ -262,3 +251,21 @@ class PageMemo:
         except (OSError, UnicodeEncodeError):
             with contextlib.suppress(OSError):
                 tmp.unlink(missing_ok=True)
+
+
+def _parse(data: mmap.mmap, at: int) -> Generated | None:
+    (size,) = struct.unpack("<Q", data[-8:])
+    end = len(data) - 8 - size
+    footer = orjson.loads(data[end:-8])
+    pages: dict[str, str] = {}
+    for path, n in footer["pages"]:
+        pages[path] = data[at : at + n].decode("utf-8")
+        at += n
+    files: dict[str, bytes] = {}
+    for path, n in footer["files"]:
+        files[path] = data[at : at + n]
+        at += n
+    if at != end:
+        return None
+    problems = [Problem(**p) for p in footer["problems"]]
+    return Generated(pages, problems, list(footer["replaced"]), None, files)
