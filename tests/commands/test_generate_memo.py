@@ -62,12 +62,23 @@ def test_an_unchanged_offline_generate_reuses_the_pages_and_a_change_renders_aga
     assert REUSED in log and again == tree
 
 
-def test_a_build_timed_by_the_clock_keeps_no_memo(tmp_path: Path, store: StoreInfo) -> None:
-    # Its pages time running runs from "now": they are new each time, a copy would be waste.
+def test_builds_timed_by_the_clock_neither_reuse_nor_keep_pages(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    # Their pages time running runs from "now": new each time, so a copy would be waste, and
+    # an offline generate's pages (timed from the pull) are not theirs to reuse.
     site = journal_site(tmp_path / "site", {})
+    memo = site / CACHE_DIR / MEMO_FILE
     result = run_cli("generate", "-C", site, "--tracking-uri", store.uri, "--out", tmp_path / "o")
     assert result.returncode == 0, result.stderr
-    assert not (site / CACHE_DIR / MEMO_FILE).exists()
+    assert not memo.exists()
+
+    _offline(site, tmp_path / "offline")
+    kept = memo.read_bytes()
+    built = run_cli("build", "--offline", "-C", site, "--site-dir", tmp_path / "html")
+    assert built.returncode == 0, built.stderr
+    assert REUSED not in built.stderr
+    assert memo.read_bytes() == kept
 
 
 def test_a_changed_run_is_rendered_again(tmp_path: Path, snapshot: Snapshot) -> None:
