@@ -98,11 +98,13 @@ def test_the_snapshot_digest_sees_every_run_field_and_every_float(snapshot: Snap
     assert len(digests) == 2 and base not in digests
 
 
-def test_metric_values_are_the_only_floats_a_run_or_history_holds() -> None:
-    # The snapshot digest adds the raw bytes of these floats only (see Digest._snapshot): a new
-    # float field on a run would reach it through orjson alone, where NaN and infinity are null.
+def test_orjson_sees_every_field_of_a_run_and_the_floats_are_metric_values() -> None:
+    # The snapshot digest writes runs and histories with orjson (see Digest._snapshot), which
+    # skips fields named `_x` and writes NaN and infinity as null; it adds the raw bytes of the
+    # metric values for that. A private field, or another float, would reach the key wrongly.
     floats = set()
     for cls in (model.Run, Metric, MetricHistory, model.DatasetInput):
+        assert not [f.name for f in dataclasses.fields(cls) if f.name.startswith("_")]
         for name, hint in typing.get_type_hints(cls, vars(model)).items():
             if "float" in str(hint):
                 floats.add(f"{cls.__name__}.{name}")

@@ -2,10 +2,11 @@
 (`.daybook/cache/pages.bin`): a render whose inputs are all the same reuses them instead of
 rendering again (issue #14: 6.5 s of a 20,000-run site's generate, where MkDocs takes 18 s).
 
-That happens on every rebuild that reads no new data: `daybook build --offline` again, `mkdocs
-serve` with DAYBOOK_OFFLINE reloading after a change to the theme, a CI job rebuilding a snapshot
-its cache restored. Any change (one note, one run, one setting, the clock a review reads) renders
-everything again: the pages are one function of all their inputs, so there is no smaller safe unit.
+The caller keeps pages only where "now" is fixed (an offline generate: the time of the pull), so
+it happens on every offline rebuild that reads nothing new: `daybook generate --offline` again,
+`daybook serve --offline` (or `mkdocs serve` with DAYBOOK_OFFLINE) reloading after an edit to a
+hand-written page. Any change (one note, one run, one setting) renders everything again: the pages
+are one function of all their inputs, so there is no smaller unit that is safe to reuse.
 
 Safe by construction, not by a list of what pages happen to read: the key digests every argument
 of the render whole, with Daybook's own code and the versions of the libraries that shape its
@@ -95,9 +96,10 @@ class Digest:
 
     def _snapshot(self, s: Snapshot) -> None:
         """The runs and histories in bulk (a walk over 100,000 runs' fields in Python takes
-        seconds): orjson writes dataclasses whole, in C, but writes every non-finite float as
-        null, so the floats (metric values, the only floats a run holds: tested) are added
-        again as their 8 bytes each. Every other field through `add`."""
+        seconds): orjson writes dataclasses whole, in C. It skips fields named `_x` (a run has
+        none: tested) and writes every non-finite float as null, so the floats (metric values,
+        the only floats a run holds: tested) are added again as their 8 bytes each. Every other
+        field of the snapshot goes through `add`."""
         self.raw(b"N", type(s).__qualname__.encode())
         for f in dataclasses.fields(s):
             self.raw(b"F", f.name.encode())
