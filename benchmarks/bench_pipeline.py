@@ -172,7 +172,8 @@ def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
         snap = pickle.load(fh)
     load = time.perf_counter() - t0
     clock = Clock()
-    pages = render_site(site, snap, progress=clock).pages
+    # memo: as an offline generate renders (store/page_memo.py); (c') is then a reuse
+    pages = render_site(site, snap, progress=clock, memo=True).pages
     clock(f"render_site: {len(pages)} files")
     write_pages(pages, Path(state["markdown"]))
     clock("write_pages")

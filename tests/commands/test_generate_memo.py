@@ -83,13 +83,17 @@ def test_builds_timed_by_the_clock_neither_reuse_nor_keep_pages(
 
 def test_a_changed_run_is_rendered_again(tmp_path: Path, snapshot: Snapshot) -> None:
     site = load_site(journal_site(tmp_path / "site", {}))
-    first = render_site(site, snapshot).pages
-    assert render_site(site, snapshot).pages == first  # from the memo
+    first = render_site(site, snapshot, memo=True).pages
+    reused: list[str] = []
+    assert render_site(site, snapshot, reused.append, memo=True).pages == first
+    assert any(line.startswith(REUSED) for line in reused)  # from the memo
+    assert render_site(site, snapshot, reused.append).pages == first  # no memo unless asked
+    assert sum(line.startswith(REUSED) for line in reused) == 1
     run = snapshot.runs[0]
     renamed = dataclasses.replace(run, name="renamed <b>for the memo</b>")
     changed = dataclasses.replace(snapshot, runs=(renamed, *snapshot.runs[1:]))
     notes: list[str] = []
-    pages = render_site(site, changed, progress=notes.append).pages
+    pages = render_site(site, changed, progress=notes.append, memo=True).pages
     assert not any(line.startswith(REUSED) for line in notes)
     assert pages != first
     assert any("renamed &lt;b&gt;for the memo&lt;/b&gt;" in text for text in pages.values())

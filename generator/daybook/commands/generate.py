@@ -55,14 +55,16 @@ def render_site(
     reference: ReferencePoint | None = None,
     previews: ArtifactPreviews | None = None,
     *,
-    memo: bool = True,
+    memo: bool = False,
 ) -> Generated:
     """The pages of `snapshot` with what the site holds besides it: the cards and alias
     history (read from the site when not given), the hand-written pages for the nav, and the
     artifact files previewed on run pages (`previews`, see `read_artifact_previews`).
 
     With `memo`, the pages of the last render are reused when nothing they are made from has
-    changed (see daybook.store.page_memo), and this render's are kept for the next."""
+    changed (see daybook.store.page_memo), and this render's are kept for the next. Off unless
+    asked: only a caller whose "now" is fixed (an offline generate) gains from it; any other
+    would write a copy of the site that no later render can match."""
     if records is None:
         records = read_records(site)
     handwritten_pages = None if has_own_nav(site) else handwritten(site)
