@@ -308,6 +308,10 @@ def build(
 
     The morning review starts at --since, else daybook.yml's review.since (a daily cut), else
     the last build made with --publish, else 24 hours back. A plain build never moves it.
+
+    On a machine with two cores or more, a site with 100 run and compare pages or more has
+    MkDocs render half of them in a second process (the same site, sooner);
+    DAYBOOK_MKDOCS_PROCESSES=1 keeps it to one.
     """
     from daybook.commands.build import build as build_command
     from daybook.commands.generate import load_site

@@ -11,6 +11,7 @@ from pathlib import Path
 from daybook.commands.generate import OFFLINE_VARIABLE, generate, missing_default_store, precompute
 from daybook.core.errors import DaybookError
 from daybook.core.site import Site
+from daybook.mkdocs.parallel import processes_wanted
 from daybook.mkdocs.runner import build_site, config_file, serve_site
 from daybook.store.lock import site_lock
 from daybook.store.published import record_published
@@ -44,6 +45,7 @@ def build(
     `strict` also refuses a site with no store at MLflow's default path (a non-strict build
     warns and builds an empty site): a CI job pointed at the wrong folder must not publish one."""
     config_file(site.root)  # no mkdocs.yml: say so before reading the store
+    processes_wanted()  # a mistyped DAYBOOK_MKDOCS_PROCESSES: say so before reading the store
     missing = None if offline else missing_default_store(site)
     if strict and missing is not None:
         raise DaybookError(
@@ -62,7 +64,8 @@ def build(
         precompute(site, generated)  # the gen-files script logs its problems as build warnings
         progress(f"generated {len(generated.pages)} pages; building the site with MkDocs")
         before_mkdocs()
-        out = build_site(site.root, site_dir=site_dir, strict=strict, file_urls=file_urls)
+        out = build_site(site.root, site_dir=site_dir, strict=strict, file_urls=file_urls,
+                         progress=progress)  # fmt: skip
         record_build(site.root, started, site.tracking_uri)
         if publish:  # the next review starts here, on every clone that pulls the log
             record_published(site.root / site.config.review.published_log, started,

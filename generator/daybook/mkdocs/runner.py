@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,10 @@ BUILDING_PREFIX = ".daybook-build-"  # the folder a build writes into, beside th
 WORKER_SHIM = "assets/daybook/iframe-worker-shim.js"
 
 
+def _quiet(_: str) -> None:
+    pass
+
+
 def config_file(root: Path) -> Path:
     path = root / "mkdocs.yml"
     if not path.is_file():
@@ -31,13 +36,21 @@ def config_file(root: Path) -> Path:
 
 
 def build_site(
-    root: Path, *, site_dir: Path | None = None, strict: bool = False, file_urls: bool = False
+    root: Path,
+    *,
+    site_dir: Path | None = None,
+    strict: bool = False,
+    file_urls: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> Path:
     """Build with MkDocs into a new folder, then swap it in for the site folder. `file_urls`:
-    a site that works opened from disk (see `for_file_urls`)."""
+    a site that works opened from disk (see `for_file_urls`). A big site's pages are shared
+    with a second process (daybook.mkdocs.parallel)."""
     from mkdocs.commands.build import build
     from mkdocs.config import load_config
     from mkdocs.exceptions import MkDocsException
+
+    from daybook.mkdocs.parallel import two_processes
 
     overrides: dict[str, object] = {"strict": strict}
     if site_dir is not None:
@@ -56,7 +69,8 @@ def build_site(
         config["site_dir"] = str(building)
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            build(config)
+            with two_processes(config, progress or _quiet):
+                build(config)
         finally:
             config.plugins.on_shutdown()
         _swap(building, final)
