@@ -14,7 +14,9 @@ shows up in another's):
     generate  daybook.commands.generate.render_site + write_pages, with the site's Daybook
               cache (.daybook/: chart SVGs) emptied first, as on a first build
     generate-warm  the same again, cache filled: what every later build pays
-    mkdocs    daybook.mkdocs.runner.build_site on a scaffolded site, pages precomputed
+    mkdocs    daybook.mkdocs.runner.build_site on a scaffolded site, pages precomputed, in one
+              process as plain `mkdocs build` runs: the yardstick of the generate ratios
+    mkdocs-2  the same in two processes, as `daybook build` runs it (daybook.mkdocs.parallel)
     e2e       `daybook build -C SITE --tracking-uri URI -q` on a fresh site, then once more
               (incremental pull, warm caches), with --e2e
 
@@ -46,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-STAGES = ("pull", "floor", "generate", "generate-warm", "mkdocs")
+STAGES = ("pull", "floor", "generate", "generate-warm", "mkdocs", "mkdocs-2")
 CHUNK = 900  # run ids per `IN (...)`, as Daybook's sqlite reader does
 
 
@@ -193,11 +195,17 @@ def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
     }
 
 
-def stage_mkdocs(state: dict[str, Any]) -> dict[str, Any]:
+def stage_mkdocs(state: dict[str, Any], processes: str = "1") -> dict[str, Any]:
+    """The MkDocs build of the generated pages. One process (the default): the build as plain
+    `mkdocs build` runs it, the yardstick of issue #14's ratios. "2": as `daybook build` runs it
+    (daybook.mkdocs.parallel); Work CPU then counts this process only, not the second one."""
     import logging
 
     from daybook.commands.generate import GENERATED_MARKER, precompute
+    from daybook.mkdocs.parallel import ENV_PROCESSES
     from daybook.mkdocs.runner import build_site
+
+    os.environ[ENV_PROCESSES] = processes
 
     site = _site(state)
     md = Path(state["markdown"])
@@ -236,6 +244,7 @@ CHILD_STAGES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "generate": stage_generate,
     "generate-warm": lambda state: stage_generate(state, cold=False),
     "mkdocs": stage_mkdocs,
+    "mkdocs-2": lambda state: stage_mkdocs(state, processes="2"),
 }
 
 
@@ -336,7 +345,8 @@ STAGE_NAMES = {
     "pull": "(b) pull: `refresh(full=True)` (read, mask, save the snapshot) + load it",
     "generate": "(c) generate: `render_site` + `write_pages`, cold cache",
     "generate-warm": "(c') generate again, warm cache",
-    "mkdocs": "(d) mkdocs build: `build_site`",
+    "mkdocs": "(d) mkdocs build: `build_site`, one process (as `mkdocs build`)",
+    "mkdocs-2": "(d') mkdocs build: `build_site`, two processes (as `daybook build`)",
     "e2e": "end to end: `daybook build -q`, first build",
     "e2e-warm": "end to end: `daybook build -q` again",
 }

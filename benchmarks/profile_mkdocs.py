@@ -6,8 +6,11 @@
 
 The tree is handed to MkDocs as `daybook build` hands it (gen-files, no second generate), so the
 profile holds MkDocs, Material and Daybook's MkDocs hooks only. `--no-profile` times the same
-build without the profiler (~2.5× faster), for before/after pairs. `--without-sweeps-in-nav`
-drops the navigation's Sweeps sections, the experiment recorded in docs/guide/scale.md.
+build without the profiler (~2.5× faster), for before/after pairs. Two experiments recorded in
+docs/guide/scale.md: `--without-sweeps-in-nav` drops the navigation's Sweeps sections;
+`--tables-as-html` hands MkDocs every top-level Markdown table already converted to an HTML
+block (by Python-Markdown, before the clock starts), the cost of a build whose tables were
+written as HTML.
 """
 
 from __future__ import annotations
@@ -15,8 +18,10 @@ from __future__ import annotations
 import argparse
 import cProfile
 import logging
+import re
 import time
 from pathlib import Path
+from typing import Any
 
 from daybook.commands.generate import GENERATED_MARKER, load_site, precompute
 from daybook.core.site import Generated
@@ -53,6 +58,28 @@ def without_sweeps(summary: str) -> str:
     return "".join(out)
 
 
+_TABLE_RULE = re.compile(r"^\|( *:?-+:? *\|)+ *$")
+
+
+def tables_as_html(text: str, md: Any) -> str:
+    """`text` with each table that starts a line (not one indented under an admonition) replaced
+    by the HTML Python-Markdown makes of it, on one line, as a raw HTML block."""
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        if lines[i].startswith("|") and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+            j = i
+            while j < len(lines) and lines[j].startswith("|"):
+                j += 1
+            out += ["", md.reset().convert("\n".join(lines[i:j])).replace("\n", ""), ""]
+            i = j
+        else:
+            out.append(lines[i])
+            i += 1
+    return "\n".join(out)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--site", type=Path, required=True, help="the site folder")
@@ -61,6 +88,7 @@ def main() -> None:
     parser.add_argument("--html", type=Path, help="where to build (default: beside --out)")
     parser.add_argument("--no-profile", action="store_true", help="time it only")
     parser.add_argument("--without-sweeps-in-nav", action="store_true")
+    parser.add_argument("--tables-as-html", action="store_true")
     args = parser.parse_args()
 
     site = load_site(args.site.resolve())
@@ -68,6 +96,13 @@ def main() -> None:
     pages = generated.pages
     if args.without_sweeps_in_nav and "SUMMARY.md" in pages:
         pages["SUMMARY.md"] = without_sweeps(pages["SUMMARY.md"])
+    if args.tables_as_html:
+        import markdown
+
+        md = markdown.Markdown(extensions=["tables", "attr_list"])
+        for name, text in pages.items():
+            if name.endswith(".md"):
+                pages[name] = tables_as_html(text, md)
     logging.getLogger("mkdocs").setLevel(logging.ERROR)
     precompute(site, generated)
     html = args.html or args.out.with_suffix(".site")
