@@ -20,7 +20,8 @@ from mkdocs.config import load_config
 from mkdocs.structure.files import File
 
 from conftest import make_site
-from daybook.mkdocs.parallel import ENV_PROCESSES, MIN_PAGES, _tagged, why_one_process
+from daybook.core.fork import ENV_PROCESSES
+from daybook.mkdocs.parallel import MIN_PAGES, _tagged, why_one_process
 from helpers import read_tree, run_cli
 from journal_helpers import front, write_notes
 from store_builder import StoreInfo
@@ -134,39 +135,6 @@ def test_a_warning_in_the_second_process_counts_under_strict(
     assert aborted in two.stderr  # the second process's warnings are counted
     assert "Traceback" not in two.stderr
     assert not (tmp_path / "two").exists()  # a failed build leaves no site
-
-
-FORK = textwrap.dedent(
-    """
-    import logging, os, sys
-    from daybook.mkdocs.parallel import SecondProcessError, _fork
-
-    logging.basicConfig(format="%(name)s %(levelname)s %(message)s", stream=sys.stdout)
-
-    def fails():
-        logging.getLogger("mkdocs.test").warning("about %s in the child", "a page")
-        raise ValueError("a page the second process could not render")
-
-    for work in (lambda: {"pid": os.getpid()}, fails, lambda: os._exit(3)):
-        try:
-            print("ok", _fork(work).result()["pid"] != os.getpid())
-        except SecondProcessError as exc:
-            print("error", exc)
-    """
-)
-
-
-def test_the_second_process_reports_its_result_its_records_and_its_failure() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", FORK], capture_output=True, text=True, env=_env(), timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
-        "ok True",  # a result from another process
-        "mkdocs.test WARNING about a page in the child",  # logged here, by this process
-        "error ValueError: a page the second process could not render",
-        "error the second MkDocs process ended without its pages (exit status 3)",
-    ]
 
 
 def test_a_site_mkdocs_may_not_split_builds_in_one_process(tmp_path: Path) -> None:

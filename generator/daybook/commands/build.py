@@ -10,8 +10,8 @@ from pathlib import Path
 
 from daybook.commands.generate import OFFLINE_VARIABLE, generate, missing_default_store, precompute
 from daybook.core.errors import DaybookError
+from daybook.core.fork import processes_wanted
 from daybook.core.site import Site
-from daybook.mkdocs.parallel import processes_wanted
 from daybook.mkdocs.runner import build_site, config_file, serve_site
 from daybook.store.lock import site_lock
 from daybook.store.published import record_published
@@ -45,7 +45,7 @@ def build(
     `strict` also refuses a site with no store at MLflow's default path (a non-strict build
     warns and builds an empty site): a CI job pointed at the wrong folder must not publish one."""
     config_file(site.root)  # no mkdocs.yml: say so before reading the store
-    processes_wanted()  # a mistyped DAYBOOK_MKDOCS_PROCESSES: say so before reading the store
+    processes_wanted()  # a mistyped DAYBOOK_PROCESSES: say so before reading the store
     missing = None if offline else missing_default_store(site)
     if strict and missing is not None:
         raise DaybookError(

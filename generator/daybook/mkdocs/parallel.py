@@ -23,28 +23,20 @@ holds a tag listing stays in the first process (the tags plugin collects those i
 and a site with a plugin not in `PLUGINS` builds in one process. So does a build with other
 threads running (a fork copies only the calling thread), a machine with one core, a site with
 fewer than `MIN_PAGES` such pages, an MkDocs other than 1.6 (the loops are its internals), and
-`DAYBOOK_MKDOCS_PROCESSES=1`.
+`DAYBOOK_PROCESSES=1`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
-import gc
-import logging
-import os
-import pickle
 import re
-import signal
-import sys
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mkdocs.exceptions import BuildError
+from daybook.core.fork import Child, fork, processes_wanted, why_not
 
-ENV_PROCESSES = "DAYBOOK_MKDOCS_PROCESSES"  # "1": one process; "2": two whenever possible
 MIN_PAGES = 100  # run and compare pages below which a fork costs more than it saves
 # Plugins known to keep no state from the pages the second process renders (see above).
 _SEARCH = ("search", "material/search")
@@ -71,137 +63,23 @@ _PAGE_STATE = ("markdown", "meta", "content", "toc", "_title_from_render", "pres
 Progress = Callable[[str], None]
 
 
-class SecondProcessError(BuildError):
-    """The second process failed: its message, which MkDocs reports as the build's error."""
-
-
 def _quiet(_: str) -> None:
     pass
-
-
-def processes_wanted() -> int | None:
-    """`DAYBOOK_MKDOCS_PROCESSES` as a number (None: unset, decide by the site)."""
-    raw = os.environ.get(ENV_PROCESSES, "").strip()
-    if not raw:
-        return None
-    if raw not in ("1", "2"):
-        from daybook.core.errors import DaybookError
-
-        raise DaybookError(f"{ENV_PROCESSES}={raw!r}: give 1 or 2")
-    return int(raw)
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # macOS
-        return os.cpu_count() or 1
 
 
 def why_one_process(config: Any, wanted: int | None) -> str:
     """Why this build must or should run in one process ("" when two are safe and wanted)."""
     import mkdocs
 
-    if wanted == 1:
-        return f"{ENV_PROCESSES}=1"
-    if not hasattr(os, "fork"):
-        return "this system cannot fork"
+    why = why_not(wanted)
+    if why:
+        return why
     if not mkdocs.__version__.startswith("1.6."):
         return f"MkDocs {mkdocs.__version__} (two processes are known to work with 1.6)"
     others = sorted(set(config.plugins) - PLUGINS)
     if others:
         return "plugins that may keep state from every page: " + ", ".join(others)
-    if wanted is None and _cores() < 2:
-        return "one core"
     return ""
-
-
-@dataclass
-class _Child:
-    pid: int
-    fd: int
-
-    def result(self) -> Any:
-        """Everything the child sent, once it has exited."""
-        with os.fdopen(self.fd, "rb") as pipe:
-            data = pipe.read()
-        _, status = os.waitpid(self.pid, 0)
-        self.pid = 0
-        try:
-            kind, payload, records = pickle.loads(data)
-        except Exception:
-            code = os.waitstatus_to_exitcode(status)
-            raise SecondProcessError(
-                f"the second MkDocs process ended without its pages (exit status {code})"
-            ) from None
-        for record in records:
-            logging.getLogger(record.name).handle(record)
-        if kind != "ok":
-            raise SecondProcessError(payload)
-        return payload
-
-    def stop(self) -> None:
-        """Ends a child whose results are no longer wanted (the build failed in this process)."""
-        if self.pid:
-            with contextlib.suppress(OSError):
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-            with contextlib.suppress(OSError):
-                os.close(self.fd)
-            self.pid = 0
-
-
-def _portable(record: logging.LogRecord) -> logging.LogRecord:
-    """A record that pickles: its message formatted, its traceback as text."""
-    try:
-        record.msg = record.getMessage()
-    except Exception:  # arguments that do not fit the message: as logging would show them
-        record.msg = f"{record.msg} {record.args!r}"
-    record.args = None
-    if record.exc_info:
-        record.exc_text = logging.Formatter().formatException(record.exc_info)
-        record.exc_info = None
-    return record
-
-
-def _fork(work: Callable[[], Any]) -> _Child | None:
-    """Runs `work` in a child process and returns at once in this one (None: cannot fork now).
-
-    The child never returns into the caller: it sends ("ok", result, log records) or ("error",
-    message, log records) through a pipe and exits with `os._exit`, so nothing of the build
-    after the fork (plugins' later events, Daybook's own code, atexit handlers) runs twice."""
-    if threading.active_count() > 1:
-        return None
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    read, write = os.pipe()
-    gc.freeze()  # the child's collections then leave the parent's objects (and pages) shared
-    pid = os.fork()
-    if pid:
-        gc.unfreeze()
-        os.close(write)
-        return _Child(pid, read)
-    code = 1
-    try:
-        os.close(read)
-        records: list[logging.LogRecord] = []
-        logging.Logger.callHandlers = (  # type: ignore[method-assign]
-            lambda self, record: records.append(_portable(record))
-        )
-        try:
-            data = pickle.dumps(("ok", work(), records), protocol=pickle.HIGHEST_PROTOCOL)
-            code = 0
-        except BaseException as exc:  # every failure, even SystemExit, goes to the parent
-            message = ("error", f"{type(exc).__name__}: {exc}", records)
-            data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(write, "wb") as pipe:
-            pipe.write(data)
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            with contextlib.suppress(Exception):
-                stream.flush()
-        os._exit(code)
 
 
 @dataclass
@@ -210,10 +88,10 @@ class Split:
 
     config: Any
     progress: Progress = _quiet
-    forced: bool = False  # DAYBOOK_MKDOCS_PROCESSES=2: any number of pages
+    forced: bool = False  # DAYBOOK_PROCESSES=2: any number of pages
     handed: set[str] = field(default_factory=set)  # src_uri of the second process's pages
-    populate_child: _Child | None = None
-    build_child: _Child | None = None
+    populate_child: Child | None = None
+    build_child: Child | None = None
     started_populate: bool = False
     started_build: bool = False
     doc_files: list[Any] = field(default_factory=list)  # the template loop's pages, in order
@@ -233,8 +111,8 @@ class Split:
             return []
         return candidates[1::2]
 
-    def _fork(self, work: Callable[[], Any]) -> _Child | None:
-        child = _fork(work)
+    def _fork(self, work: Callable[[], Any]) -> Child | None:
+        child = fork(work)
         if child is None and self.forced:
             self.progress("mkdocs: one process (other threads are running)")
         return child

@@ -1,0 +1,163 @@
+"""Work done in a forked second process, its result brought back: how `daybook build` uses the
+second core of a machine for the work that is per page (rendering pages in
+daybook.pages.render, MkDocs's page loops in daybook.mkdocs.parallel).
+
+A fork, not a process pool: the second process starts with everything this one holds (the
+snapshot, the site model, MkDocs's pages and navigation) without pickling any of it, and only
+its results (page texts) travel back. It never returns into its caller: it sends its result,
+or its exception, with the log records it made, through a pipe, and ends with `os._exit`, so
+nothing after the fork (a plugin's later events, Daybook's own code, atexit handlers) runs
+twice. Its log records are handled by this process's loggers, so its messages show, and count
+(`mkdocs build --strict`), as if this process had logged them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from daybook.core.errors import DaybookError
+
+ENV_PROCESSES = "DAYBOOK_PROCESSES"  # "1": one process; "2": two whenever it is possible
+
+
+class SecondProcessFailed(DaybookError):
+    """The second process ended without a result, or with an exception that could not travel."""
+
+
+def processes_wanted() -> int | None:
+    """`DAYBOOK_PROCESSES` as a number (None: unset, decided by the work and the machine)."""
+    raw = os.environ.get(ENV_PROCESSES, "").strip()
+    if not raw:
+        return None
+    if raw not in ("1", "2"):
+        raise DaybookError(f"{ENV_PROCESSES}={raw!r}: give 1 or 2")
+    return int(raw)
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+def why_not(wanted: int | None) -> str:
+    """Why work must or should stay in this process ("" when a second one may be forked)."""
+    if wanted == 1:
+        return f"{ENV_PROCESSES}=1"
+    if not hasattr(os, "fork"):
+        return "this system cannot fork"
+    if wanted is None and cores() < 2:
+        return "one core"
+    return ""
+
+
+@dataclass
+class Child:
+    """A forked second process at work."""
+
+    pid: int
+    fd: int
+
+    def result(self) -> Any:
+        """What the work returned, once the child has exited; its exception raised here."""
+        with os.fdopen(self.fd, "rb") as pipe:
+            data = pipe.read()
+        _, status = os.waitpid(self.pid, 0)
+        self.pid = 0
+        try:
+            kind, payload, records = pickle.loads(data)
+        except Exception:
+            code = os.waitstatus_to_exitcode(status)
+            raise SecondProcessFailed(
+                f"the second process ended without its result (exit status {code})"
+            ) from None
+        for record in records:
+            logging.getLogger(record.name).handle(record)
+        if kind == "error":
+            raise payload
+        if kind == "failed":
+            raise SecondProcessFailed(payload)
+        return payload
+
+    def stop(self) -> None:
+        """Ends a child whose result is no longer wanted (the work failed in this process)."""
+        if self.pid:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
+            self.pid = 0
+
+
+def _portable(record: logging.LogRecord) -> logging.LogRecord:
+    """A record that pickles: its message formatted, its traceback as text."""
+    try:
+        record.msg = record.getMessage()
+    except Exception:  # arguments that do not fit the message: as logging would show them
+        record.msg = f"{record.msg} {record.args!r}"
+    record.args = None
+    if record.exc_info:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.exc_info = None
+    return record
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def _message(records: list[logging.LogRecord], exc: BaseException) -> bytes:
+    """The child's exception as it travels: itself when it pickles, else its text."""
+    try:
+        data = pickle.dumps(("error", exc, records), protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.loads(data)  # an exception class whose arguments do not rebuild it
+        return data
+    except Exception:
+        failed = ("failed", f"{type(exc).__name__}: {exc}", records)
+        return pickle.dumps(failed, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def fork(work: Callable[[], Any]) -> Child | None:
+    """Starts `work` in a forked child and returns at once (None: this process has other
+    threads, which a fork would not copy, with any lock they hold)."""
+    if threading.active_count() > 1:
+        return None
+    _flush()  # or the child would write this process's buffered output again
+    read, write = os.pipe()
+    gc.freeze()  # the child's collections then leave the objects made so far (and their memory
+    pid = os.fork()  # pages, shared until written) alone
+    if pid:
+        gc.unfreeze()
+        os.close(write)
+        return Child(pid, read)
+    code = 1
+    try:
+        os.close(read)
+        records: list[logging.LogRecord] = []
+        logging.Logger.callHandlers = (  # type: ignore[method-assign]
+            lambda self, record: records.append(_portable(record))
+        )
+        try:
+            data = pickle.dumps(("ok", work(), records), protocol=pickle.HIGHEST_PROTOCOL)
+            code = 0
+        except BaseException as exc:  # every failure, even SystemExit, goes to the parent
+            data = _message(records, exc)
+        with os.fdopen(write, "wb") as pipe:
+            pipe.write(data)
+    finally:
+        _flush()
+        os._exit(code)
