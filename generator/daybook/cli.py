@@ -238,7 +238,8 @@ def generate(
     generate whose inputs all match the last one's (snapshot, notes, settings, templates)
     reuses its pages from .daybook/cache/pages.bin instead of rendering them again. Mistakes in
     notes and cards are printed as warnings, as `daybook build` prints them; with --strict they
-    are errors and the command exits 1 (the pages are written all the same).
+    are errors and the command exits 1 (the pages are written all the same). A big site's
+    pages are rendered half in a second process, as `daybook build` does.
     """
     from daybook.commands.generate import generate_to, load_site
 
@@ -309,9 +310,9 @@ def build(
     The morning review starts at --since, else daybook.yml's review.since (a daily cut), else
     the last build made with --publish, else 24 hours back. A plain build never moves it.
 
-    On a machine with two cores or more, a site with 100 run and compare pages or more has
-    MkDocs render half of them in a second process (the same site, sooner);
-    DAYBOOK_MKDOCS_PROCESSES=1 keeps it to one.
+    On a machine with two cores or more, a site with 100 experiment, run and compare pages or
+    more has half of them rendered, by Daybook and then by MkDocs, in a second process (the
+    same site, sooner); DAYBOOK_PROCESSES=1 keeps it to one.
     """
     from daybook.commands.build import build as build_command
     from daybook.commands.generate import load_site

@@ -929,6 +929,26 @@ class ChartSet:
     def asset(self, chart: Chart) -> str:
         return self.add(chart)[1]
 
+    def without_library(self) -> None:
+        """In a second process that renders some of the pages (pages/render.py): the charts of
+        its pages only; the first process adds the chart library."""
+        done: Future[str] = Future()
+        done.set_result("")
+        self._bundle = done
+
+    def drawn(self) -> tuple[dict[str, str], dict[str, str], list[str]]:
+        """What this set drew, for `take` in the first process."""
+        return self.svgs, self.specs, self.failures
+
+    def take(self, drawn: tuple[dict[str, str], dict[str, str], list[str]]) -> None:
+        """The charts a second process drew (the same key is the same chart)."""
+        svgs, specs, failures = drawn
+        for path, svg in svgs.items():
+            self.svgs.setdefault(path, svg)
+        for path, spec in specs.items():
+            self.specs.setdefault(path, spec)
+        self.failures.extend(f for f in failures if f not in self.failures)
+
     def files(self) -> dict[str, str]:
         """The SVGs, the specs and the chart library, as files for the built site."""
         if not self.svgs:

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import hashlib
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,7 @@ from daybook import __version__
 from daybook.analysis.attention import Attention, StaleCard
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
+from daybook.core.fork import fork, processes_wanted, why_not
 from daybook.core.numbers import format_delta, format_number, plural
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
@@ -211,9 +213,38 @@ class Renderer:
         return self._render(names, page, context)
 
     def render_all(self, progress: Callable[[str], None] | None = None) -> dict[str, str]:
-        pages: dict[str, str] = {}
+        """Every page of the site. A big site's experiment, run and compare pages are shared
+        with a second process (every second one of each; see `_second_half`)."""
+        say = progress or _quiet
+        m = self.model
+        share = _Share(
+            list(m.experiments),
+            sorted(self.paths.run_pages.items()),
+            list(self.extras.sweeps.values()),
+        )
+        theirs, child = self._second_half(share, say)
+        try:
+            pages = self._render_share(share.first_half() if child else share, share, say)
+        except BaseException:
+            if child is not None:
+                child.stop()
+            raise
+        if child is not None:
+            their_pages, files, charts = child.result()
+            pages.update(their_pages)
+            self.files.update(files)
+            if self.charts is not None:
+                self.charts.take(charts)
+            say(f"the second process rendered {theirs.size():,} pages")
+        return pages
+
+    def _render_share(
+        self, ours: _Share, share: _Share, say: Callable[[str], None]
+    ) -> dict[str, str]:
+        """The pages this process renders: all but the second process's share."""
         m = self.model
         j = self.journal
+        pages: dict[str, str] = {}
         home = {
             **ctx.home(m),
             "recent_notes": j.recent(self.config.review.notes) if j else [],
@@ -226,7 +257,50 @@ class Renderer:
             pages[MONITORS] = self._render(["monitors.md.j2"], MONITORS,
                                            self.extras.monitors_page())  # fmt: skip
         pages[EXPERIMENTS] = self._render(["experiments.md.j2"], EXPERIMENTS, {})
-        for exp in m.experiments:
+        pages.update(self._experiment_pages(ours.experiments))
+        say(f"rendered {_of(ours.experiments, share.experiments)} experiment pages")
+        pages.update(self._run_pages(ours.runs))
+        say(f"rendered {_of(ours.runs, share.runs)} run pages")
+        pages.update(self._run_viewer())  # every run, with or without a page, at runs/#<id>
+        pages.update(self._sweep_pages(ours.sweeps))
+        pages.update(self._model_pages())
+        return pages
+
+    def _second_half(self, share: _Share, say: Callable[[str], None]) -> tuple[_Share, Any]:
+        """Every second experiment, run and compare page, rendered by a forked second process
+        (daybook.core.fork), when the site has `SPLIT_ABOVE` of them or more and nothing says
+        one process: the pages are the same text either way (tests/pages/test_render_split.py),
+        since each depends on the snapshot and the site alone, never on another page's render.
+        Forked before any chart is drawn: the chart library's thread (pages/charts.py) starts
+        with the first chart, and a fork copies one thread."""
+        wanted = processes_wanted()
+        none = _Share([], [], [])
+        if why_not(wanted) or share.size() < (1 if wanted == 2 else SPLIT_ABOVE):
+            return none, None
+        theirs = share.second_half()
+        if not theirs.size():
+            return none, None
+
+        def render_theirs() -> tuple[dict[str, str], dict[str, bytes], Any]:
+            if self.charts is not None:
+                self.charts.without_library()  # the first process adds it
+            pages = self._experiment_pages(theirs.experiments)
+            pages.update(self._run_pages(theirs.runs))
+            pages.update(self._sweep_pages(theirs.sweeps))
+            return pages, self.files, self.charts.drawn() if self.charts is not None else None
+
+        child = fork(render_theirs)
+        if child is None:
+            if wanted == 2:
+                say("pages: one process (other threads are running)")
+            return none, None
+        say(f"pages: {theirs.size():,} of {share.size():,} rendered by a second process")
+        return theirs, child
+
+    def _experiment_pages(self, experiments: list[ctx.ExperimentView]) -> dict[str, str]:
+        pages: dict[str, str] = {}
+        j = self.journal
+        for exp in experiments:
             path = self.paths.experiment(exp.experiment.experiment_id)
             slug = self.paths.experiment_slugs[exp.experiment.experiment_id]
             table = run_table(self.config, exp, self.paths, path, self.directory_urls)
@@ -240,11 +314,14 @@ class Renderer:
             if table.data_path:  # a big table: every row goes to runs.json beside the page
                 pages[table.data_path] = runs_json(exp, self.paths, path, self.directory_urls)
                 pages.update(column_files(self.config, exp, path))  # and every column (#15)
-        if progress:
-            progress(f"rendered {len(m.experiments)} experiment pages")
+        return pages
+
+    def _run_pages(self, runs: list[tuple[str, str]]) -> dict[str, str]:
+        pages: dict[str, str] = {}
+        j = self.journal
         lists = RunListMaker(self.paths)  # wide runs: folded, grouped, filterable (#15)
-        for run_id, path in sorted(self.paths.run_pages.items()):
-            view = ctx.run_view(m, self.snapshot, self.runs[run_id])
+        for run_id, path in runs:
+            view = ctx.run_view(self.model, self.snapshot, self.runs[run_id])
             mentions = j.mentions_for_run(run_id) if j else []
             shown = run_previews(self.previews, run_id, path)
             self.files.update(shown.files)
@@ -255,19 +332,25 @@ class Renderer:
                  "lists": lists.lists(view, path), **self.extras.run(view)},
             )  # fmt: skip
         pages.update(lists.files)
-        if progress:
-            progress(f"rendered {len(self.paths.run_pages)} run pages")
-        pages.update(self._run_viewer())  # every run, with or without a page, at runs/#<id>
-        for sv in self.extras.sweeps.values():
+        return pages
+
+    def _sweep_pages(self, sweeps: list[Any]) -> dict[str, str]:
+        pages: dict[str, str] = {}
+        for sv in sweeps:
             sweep, files = sweep_page(self.config, sv.experiment, sv.sweep, self.paths, sv.path,
                                       self.directory_urls)  # fmt: skip
             pages[sv.path] = self._render(
                 ["compare.md.j2"], sv.path, {**self.extras.compare_page(sv), "sweep_page": sweep}
             )
             pages.update(files)  # its runs.json, columns/ and folded params (#15)
+        return pages
+
+    def _model_pages(self) -> dict[str, str]:
+        pages: dict[str, str] = {}
+        j = self.journal
         mps = self.model_pages
         pages[MODELS] = self._render(["models.md.j2"], MODELS, {"model_pages": mps})
-        for model in m.models:
+        for model in self.model.models:
             path = self.paths.model(model.model.name)
             slug = self.paths.model_slugs[model.model.name]
             mentions = j.mentions_for_model(model.model.name) if j else []
@@ -308,3 +391,33 @@ def _exp_mentions(journal: JournalView | None, exp: ctx.ExperimentView) -> list[
         return []
     runs = {r.run_id for r in exp.runs}
     return journal.mentions_for_experiment(exp.experiment.experiment_id, runs)
+
+
+SPLIT_ABOVE = 100  # experiment, run and compare pages below which a fork costs more than it saves
+
+
+@dataclass(frozen=True)
+class _Share:
+    """Pages of the site that either process can render: experiments, runs, sweeps."""
+
+    experiments: list[ctx.ExperimentView]
+    runs: list[tuple[str, str]]  # (run id, page path)
+    sweeps: list[Any]
+
+    def size(self) -> int:
+        return len(self.experiments) + len(self.runs) + len(self.sweeps)
+
+    def first_half(self) -> _Share:
+        """Every second page of each kind, from the first: the first process's share."""
+        return _Share(self.experiments[0::2], self.runs[0::2], self.sweeps[0::2])
+
+    def second_half(self) -> _Share:
+        return _Share(self.experiments[1::2], self.runs[1::2], self.sweeps[1::2])
+
+
+def _of(ours: list[Any], every: list[Any]) -> str:
+    return f"{len(ours)}" if len(ours) == len(every) else f"{len(ours)} of {len(every)}"
+
+
+def _quiet(_: str) -> None:
+    pass
