@@ -26,15 +26,21 @@ def _generate(root: Path, out: Path, processes: str) -> tuple[int, str]:
     return result.returncode, result.stderr
 
 
-def test_two_processes_generate_the_files_one_process_generates(
-    tmp_path: Path, store: StoreInfo
-) -> None:
+def _generated_once(tmp_path: Path, store: StoreInfo) -> Path:
+    """A site with a snapshot of the fixture store, generated once in one process into `one`."""
     root = make_site(tmp_path / "site")
     pulled = run_cli("pull", "-q", "-C", root, "--tracking-uri", store.uri)
     assert pulled.returncode == 0, pulled.stderr
     code, log = _generate(root, tmp_path / "one", "1")
     assert code == 0, log
     assert SECOND not in log
+    return root
+
+
+def test_two_processes_generate_the_files_one_process_generates(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    root = _generated_once(tmp_path, store)
     code, log = _generate(root, tmp_path / "two", "2")
     assert code == 0, log
     assert SECOND in log
@@ -48,11 +54,7 @@ def test_two_processes_generate_the_files_one_process_generates(
 def test_a_page_the_second_process_cannot_render_fails_with_the_same_line(
     tmp_path: Path, store: StoreInfo
 ) -> None:
-    root = make_site(tmp_path / "site")
-    pulled = run_cli("pull", "-q", "-C", root, "--tracking-uri", store.uri)
-    assert pulled.returncode == 0, pulled.stderr
-    code, log = _generate(root, tmp_path / "one", "1")
-    assert code == 0, log
+    root = _generated_once(tmp_path, store)
     # Run pages are rendered in run id order; the second process takes every second one.
     pages = sorted(
         (p.name.rsplit("-", 1)[1].removesuffix(".md"), p)
