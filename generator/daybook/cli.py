@@ -310,9 +310,9 @@ def build(
     The morning review starts at --since, else daybook.yml's review.since (a daily cut), else
     the last build made with --publish, else 24 hours back. A plain build never moves it.
 
-    On a machine with two cores or more, a site with 100 experiment, run and compare pages or
-    more has half of them rendered, by Daybook and then by MkDocs, in a second process (the
-    same site, sooner); DAYBOOK_PROCESSES=1 keeps it to one.
+    On Linux with two cores or more, a site with 100 experiment, run and compare pages or more
+    has half of them rendered, by Daybook and then by MkDocs, in a second process (the same
+    site, sooner); DAYBOOK_PROCESSES=1 keeps it to one (=2 forks on macOS too).
     """
     from daybook.commands.build import build as build_command
     from daybook.commands.generate import load_site

@@ -57,6 +57,8 @@ def why_not(wanted: int | None) -> str:
         return f"{ENV_PROCESSES}=1"
     if not hasattr(os, "fork"):
         return "this system cannot fork"
+    if wanted is None and sys.platform == "darwin":  # system libraries may not survive a fork
+        return f"macOS, where a fork without exec is unsafe ({ENV_PROCESSES}=2 forks anyway)"
     if wanted is None and cores() < 2:
         return "one core"
     return ""
