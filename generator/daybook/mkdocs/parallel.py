@@ -57,8 +57,9 @@ _HANDED = re.compile(r"experiments/[^/]+/(?:runs|compare)/[^/]+\.md")
 _TAGS = re.compile(r"^tags\s*:", re.MULTILINE)  # in front matter: the tags plugin's key
 _LISTING = "<!-- material/tags"  # a tag listing
 # What the Markdown loop leaves on a page that the rest of the build reads.
+# (`title` only when a plugin set it: MkDocs' weak_property then keeps it in the page's __dict__)
 _PAGE_STATE = ("markdown", "meta", "content", "toc", "_title_from_render", "present_anchor_ids",
-               "edit_url")  # fmt: skip
+               "edit_url", "title")  # fmt: skip
 
 Progress = Callable[[str], None]
 
@@ -236,8 +237,6 @@ def _populate_all(
         page = f.page
         original(page, config, files, dirty)
         state = {name: page.__dict__[name] for name in _PAGE_STATE if name in page.__dict__}
-        if "title" in page.__dict__:  # set by a plugin (MkDocs' weak_property)
-            state["title"] = page.__dict__["title"]
         links = getattr(page, "links_to_anchors", None)
         if links is not None:
             state["links_to_anchors"] = {target.src_uri: v for target, v in links.items()}
@@ -264,9 +263,10 @@ def _build_all(
 
 
 @contextlib.contextmanager
-def two_processes(config: Any, progress: Progress = _quiet) -> Iterator[None]:
+def two_processes(config: Any, progress: Progress | None = None) -> Iterator[None]:
     """Within: MkDocs's `build(config)` shares its page loops with a second process, when
     `why_one_process` finds nothing against it (and says why not otherwise)."""
+    progress = progress or _quiet
     wanted = processes_wanted()
     why = why_one_process(config, wanted)
     if why:

@@ -24,10 +24,6 @@ BUILDING_PREFIX = ".daybook-build-"  # the folder a build writes into, beside th
 WORKER_SHIM = "assets/daybook/iframe-worker-shim.js"
 
 
-def _quiet(_: str) -> None:
-    pass
-
-
 def config_file(root: Path) -> Path:
     path = root / "mkdocs.yml"
     if not path.is_file():
@@ -69,7 +65,7 @@ def build_site(
         config["site_dir"] = str(building)
         config.plugins.on_startup(command="build", dirty=False)
         try:
-            with two_processes(config, progress or _quiet):
+            with two_processes(config, progress):
                 build(config)
         finally:
             config.plugins.on_shutdown()
