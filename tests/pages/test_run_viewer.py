@@ -118,6 +118,18 @@ def test_shards_hold_every_run_once_by_id_prefix_deterministically() -> None:
     assert all(text.isascii() for text in files.values())
 
 
+def test_two_parts_of_the_shards_are_the_whole_split_by_shard() -> None:
+    odd = _run("zz-not-hex", "odd")
+    snap = Snapshot("sqlite:///x.db", (EXP,), (*SNAPSHOT.runs, odd), ())
+    paths = SitePaths.build(snap, [PARENT])
+    whole = shards(snap, paths, when, duration)
+    first = shards(snap, paths, when, duration, part=(0, 2))
+    second = shards(snap, paths, when, duration, part=(1, 2))
+    assert sorted(first) == [f"{DATA_DIR}/other.json"]  # 0xa1 and 0xff are odd; "other" is 0
+    assert sorted(second) == [f"{DATA_DIR}/a1.json", f"{DATA_DIR}/ff.json"]
+    assert {**first, **second} == whole
+
+
 def test_shard_keys_are_at_most_256_plus_one() -> None:
     assert shard_key("AB12") == "ab"
     assert shard_key("zz-not-hex") == "other"

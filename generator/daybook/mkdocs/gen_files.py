@@ -7,7 +7,7 @@ so `daybook generate --out` and another generator get the same pages with no cha
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, MutableMapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,18 +48,51 @@ def publish(generated: Generated) -> None:
     import mkdocs_gen_files
 
     require_plugin(mkdocs_gen_files.config, site_root())
-    for rel, text in generated.pages.items():
-        with mkdocs_gen_files.open(rel, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    for rel, data in generated.files.items():  # artifact images beside their run pages
-        with mkdocs_gen_files.open(rel, "wb") as fh:
-            fh.write(data)
+    add = _in_memory()
+    for rel, content in (*generated.pages.items(), *generated.files.items()):
+        if add is not None and rel.startswith(IN_MEMORY):
+            add(rel, content)
+        elif isinstance(content, bytes):  # artifact images beside their run pages
+            with mkdocs_gen_files.open(rel, "wb") as fh:
+                fh.write(content)
+        else:
+            with mkdocs_gen_files.open(rel, "w", encoding="utf-8") as fh:
+                fh.write(content)
     _hide_nav_file()
     _hide_files(generated.replaced)
     squeeze_pages(mkdocs_gen_files.config)  # Material's indentation: half of a page's bytes
     defer_search(mkdocs_gen_files.config)  # the search index waits for the search box
     sanitize_blog_authors(mkdocs_gen_files.config, log)
     log_problems(generated.problems, log)
+
+
+# Daybook's own trees (no note, no tagged page: nothing the blog or tags plugins read from disk)
+IN_MEMORY = ("experiments/", "runs/", "assets/daybook/")
+
+
+def _in_memory() -> Callable[[str, str | bytes], None] | None:
+    """Adds a file to the running build from memory (MkDocs 1.6's `File.generated`), where
+    `mkdocs_gen_files.open` writes each one to a temporary folder to be read back: 10,000
+    files of a 100,000-run site cost ~2.5 s to create on this machine's disk. None outside a
+    build (gen-files then writes into docs/), or when this gen-files keeps its files otherwise
+    (its map is internal, so its shape is checked, and the writes stay the fallback)."""
+    from mkdocs.structure.files import File
+    from mkdocs_gen_files import FilesEditor
+
+    editor = FilesEditor._current  # the build's editor; None when the script runs on its own
+    files = getattr(editor, "_files", None)
+    paths = getattr(editor, "edit_paths", None)
+    if editor is None or not isinstance(files, MutableMapping) or not isinstance(paths, dict):
+        return None
+    config = editor.config
+
+    def add(rel: str, content: str | bytes) -> None:
+        f = File.generated(config, rel, content=content)
+        f.generated_by = "mkdocs-gen-files"  # as gen-files marks the files it writes
+        files[rel] = f
+        paths.setdefault(rel, None)
+
+    return add
 
 
 def require_plugin(config: MkDocsConfig, root: Path) -> None:

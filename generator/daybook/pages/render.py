@@ -36,7 +36,7 @@ from daybook.pages.models import ModelPages
 from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, VIEWER, Linker, SitePaths
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
 from daybook.pages.run_lists import RunListMaker
-from daybook.pages.run_viewer import shards, viewer_page
+from daybook.pages.run_viewer import DATA_DIR, shards, viewer_page
 from daybook.pages.runs_table import run_table, runs_json
 from daybook.pages.sweep_table import sweep_page
 from daybook.pages.words import attr, column_head, one_line, run_status, status_word
@@ -236,6 +236,7 @@ class Renderer:
             if self.charts is not None:
                 self.charts.take(charts)
             say(f"the second process rendered {theirs.size():,} pages")
+        pages[VIEWER] = self._viewer_page([p for p in pages if p.startswith(SHARDS)])
         return pages
 
     def _render_share(
@@ -261,7 +262,7 @@ class Renderer:
         say(f"rendered {_of(ours.experiments, share.experiments)} experiment pages")
         pages.update(self._run_pages(ours.runs))
         say(f"rendered {_of(ours.runs, share.runs)} run pages")
-        pages.update(self._run_viewer())  # every run, with or without a page, at runs/#<id>
+        pages.update(self._viewer_shards(ours.viewer))  # every run at runs/#<id>: its data
         pages.update(self._sweep_pages(ours.sweeps))
         pages.update(self._model_pages())
         return pages
@@ -287,6 +288,7 @@ class Renderer:
             pages = self._experiment_pages(theirs.experiments)
             pages.update(self._run_pages(theirs.runs))
             pages.update(self._sweep_pages(theirs.sweeps))
+            pages.update(self._viewer_shards(theirs.viewer))
             return pages, self.files, self.charts.drawn() if self.charts is not None else None
 
         child = fork(render_theirs)
@@ -377,13 +379,15 @@ class Renderer:
         overdue = j.items.overdue(j.as_of) if j else []
         return self.extras.attention(stale, overdue, j.as_of if j else None)
 
-    def _run_viewer(self) -> dict[str, str]:
-        """The run viewer page and the shards it reads (pages/run_viewer.py)."""
+    def _viewer_shards(self, part: tuple[int, int]) -> dict[str, str]:
+        """The run viewer's shards of `part` (pages/run_viewer.py): its data, every run."""
         decimals = {eid: ev.decimals for eid, ev in self.model.experiments_by_id.items()}
-        data = shards(self.snapshot, self.paths, when, duration, decimals)
-        viewer = viewer_page(self.paths, data, len(self.snapshot.runs))
-        page = self._render(["run_viewer.md.j2"], VIEWER, {"viewer": viewer})
-        return {VIEWER: page, **data}
+        return shards(self.snapshot, self.paths, when, duration, decimals, part)
+
+    def _viewer_page(self, shard_paths: list[str]) -> str:
+        """The run viewer page, which names the shards that exist."""
+        viewer = viewer_page(self.paths, shard_paths, len(self.snapshot.runs))
+        return self._render(["run_viewer.md.j2"], VIEWER, {"viewer": viewer})
 
 
 def _exp_mentions(journal: JournalView | None, exp: ctx.ExperimentView) -> list[ctx.MentionView]:
@@ -393,6 +397,7 @@ def _exp_mentions(journal: JournalView | None, exp: ctx.ExperimentView) -> list[
     return journal.mentions_for_experiment(exp.experiment.experiment_id, runs)
 
 
+SHARDS = DATA_DIR + "/"
 SPLIT_ABOVE = 100  # experiment, run and compare pages below which a fork costs more than it saves
 
 
@@ -403,16 +408,18 @@ class _Share:
     experiments: list[ctx.ExperimentView]
     runs: list[tuple[str, str]]  # (run id, page path)
     sweeps: list[Any]
+    viewer: tuple[int, int] = (0, 1)  # the run viewer's shards: part (index, of), see in_part
 
     def size(self) -> int:
         return len(self.experiments) + len(self.runs) + len(self.sweeps)
 
     def first_half(self) -> _Share:
-        """Every second page of each kind, from the first: the first process's share."""
-        return _Share(self.experiments[0::2], self.runs[0::2], self.sweeps[0::2])
+        """Every second page of each kind, from the first, and half the run viewer's shards: the
+        first process's share."""
+        return _Share(self.experiments[0::2], self.runs[0::2], self.sweeps[0::2], (0, 2))
 
     def second_half(self) -> _Share:
-        return _Share(self.experiments[1::2], self.runs[1::2], self.sweeps[1::2])
+        return _Share(self.experiments[1::2], self.runs[1::2], self.sweeps[1::2], (1, 2))
 
 
 def _of(ours: list[Any], every: list[Any]) -> str:

@@ -75,8 +75,16 @@ def shard_path(run_id: str) -> str:
     return f"{DATA_DIR}/{shard_key(run_id)}.json"
 
 
-def viewer_page(paths: SitePaths, files: dict[str, str], run_count: int) -> ViewerPage:
-    """The page's context; `files`: the shards (`shards()`)."""
+def in_part(run_id: str, part: tuple[int, int]) -> bool:
+    """Whether a run's shard is in `part` (index, of): the shards split among `of` processes by
+    their key, so each shard is written whole by one of them ("other" goes with part 0)."""
+    index, of = part
+    key = shard_key(run_id)
+    return (0 if key == OTHER_SHARD else int(key, 16)) % of == index
+
+
+def viewer_page(paths: SitePaths, files: Iterable[str], run_count: int) -> ViewerPage:
+    """The page's context; `files`: the shards' paths (the keys of `shards()`)."""
     keys = sorted(path.removeprefix(DATA_DIR + "/").removesuffix(".json") for path in files)
     return ViewerPage(
         data_url=Markup(paths.url(VIEWER, DATA_DIR + "/x").removesuffix("x")),
@@ -95,10 +103,12 @@ def shards(
     when: Formatter,
     duration: Formatter,
     decimals: dict[str, dict[str, int | None]] | None = None,
+    part: tuple[int, int] = (0, 1),
 ) -> dict[str, str]:
     """Every run of the site in its shard: `{site path: JSON text}`. `when`, `duration`: the
     pages' formats of a time and a duration (pages/render.py), so the viewer says them the same;
-    `decimals`: experiment id -> metric -> the decimals its pages write it with."""
+    `decimals`: experiment id -> metric -> the decimals its pages write it with; `part`: only
+    the shards of that part (`in_part`), for a render shared by two processes."""
     runs = {r.run_id: r for r in snapshot.runs}
     exp_names = {e.experiment_id: e.name for e in snapshot.experiments}
     children: dict[str, int] = {}
@@ -112,7 +122,8 @@ def shards(
                 url = _url(paths, paths.model(m.name)) + f"#v{int(v.version)}"
                 versions.setdefault(v.run_id, []).append([f"{m.name} v{v.version}", url])
     grouped: dict[str, dict[str, object]] = {}
-    for run in sorted(snapshot.runs, key=lambda r: r.run_id):
+    mine = [r for r in snapshot.runs if part == (0, 1) or in_part(r.run_id, part)]
+    for run in sorted(mine, key=lambda r: r.run_id):
         if run.experiment_id not in exp_names:
             continue
         record = _record(run, paths, runs, exp_names, children, versions)
