@@ -11,6 +11,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -75,6 +76,14 @@ class _Group(click.Group):
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
 
+    def main(self, args: Any = None, *rest: Any, **kwargs: Any) -> Any:
+        """As click's, but a command run as the `daybook` process (arguments from the command
+        line, standalone) may end it without a teardown (`_done`); a caller that passes the
+        arguments (a test's runner) always gets control back."""
+        global _PROCESS_ENTRY
+        _PROCESS_ENTRY = args is None and kwargs.get("standalone_mode", True) and not rest
+        return super().main(args, *rest, **kwargs)
+
     def invoke(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
@@ -83,6 +92,19 @@ class _Group(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
+
+
+_PROCESS_ENTRY = False  # set by _Group.main: this command is the process
+
+
+def _done(*held: object) -> None:
+    """The end of a command that holds a big snapshot or site (`held`, so it is not freed
+    before): as the `daybook` process, end now without freeing it object by object
+    (daybook.core.leave); otherwise return."""
+    if _PROCESS_ENTRY:
+        from daybook.core.leave import leave
+
+        leave(0)
 
 
 site_option = click.option(
@@ -260,6 +282,7 @@ def generate(
     if strict and failing:
         click.echo(f"Error: {len(failing)} error(s) in files people wrote (--strict)", err=True)
         sys.exit(1)
+    _done()
 
 
 @main.command(short_help="Pull, generate the pages and build the site (into site/).")
@@ -333,6 +356,7 @@ def build(
         before_mkdocs=lambda: _mkdocs_logging(quiet),
     )
     progress(f"site built in {out}")
+    _done()
 
 
 @main.command(short_help="Preview the site with live reload.")
@@ -373,7 +397,8 @@ def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: b
     from daybook.sources.site import load_site  # not via commands.generate: 0.5 s of page imports
 
     site = load_site(site_root, tracking_uri)
-    pull_site(site, _Progress(quiet), full=full)
+    pulled = pull_site(site, _Progress(quiet), full=full)
+    _done(pulled)
 
 
 @main.command(short_help="Start a note in the journal; a daily note gets the store's digest.")
