@@ -7,6 +7,7 @@ tool can read the pages from disk). Both therefore produce the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import time
@@ -160,8 +161,10 @@ def generate(
 
     Holds the site lock throughout (see daybook.store.lock): the review state, the snapshot and
     the alias history it reads are then the ones the previous run finished writing."""
-    with site_lock(site.root, progress):
-        return _generate(site, progress, offline=offline, full=full, since=since, now_ms=now_ms)
+    with site_lock(site.root, progress), contextlib.ExitStack() as later:
+        return _generate(
+            site, progress, offline=offline, full=full, since=since, now_ms=now_ms, later=later
+        )
 
 
 def _generate(
@@ -172,6 +175,7 @@ def _generate(
     full: bool,
     since: str | None,
     now_ms: int | None,
+    later: contextlib.ExitStack,
 ) -> Generated:
     journal = read_site_journal(site)
     records = None
@@ -202,8 +206,9 @@ def _generate(
         )
     else:
         snapshot, records = pull_site(
-            site, progress, full=full, journal=journal, recent_since=reference.since_ms
-        )
+            site, progress, full=full, journal=journal, recent_since=reference.since_ms,
+            later=later,
+        )  # fmt: skip
     # No store access offline: the previews the last online build read, if it saved any.
     if offline_snap is None:
         previews = read_artifact_previews(site, snapshot, journal, reference, progress)

@@ -3,6 +3,7 @@ so the runs they mention get their details)."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -42,6 +43,7 @@ def pull_site(
     full: bool = False,
     journal: JournalInput | None = None,
     recent_since: int | None = None,
+    later: contextlib.ExitStack | None = None,
 ) -> tuple[Snapshot, ModelRecords]:
     """`daybook pull`: update the site's saved snapshot from the store (incrementally unless
     `full`), and record any alias moves it saw.
@@ -59,6 +61,7 @@ def pull_site(
             progress=progress,
             extra_page_runs=journal.run_keys if journal else (),
             recent_since=recent_since,
+            later=later,  # a caller that renders next: a big snapshot is saved meanwhile
         )
         # "observed at" of any alias move this pull sees: when it began reading
         records, moved = record_aliases(site, result.snapshot, result.stored.pulled_at)

@@ -10,6 +10,8 @@ page runs). Both give the same Snapshot for the same store (tests/test_increment
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -23,6 +25,8 @@ from daybook import __version__
 from daybook.analysis.policy import page_run_ids
 from daybook.analysis.references import resolve_run_ids
 from daybook.core.config import DaybookConfig
+from daybook.core.errors import DaybookError
+from daybook.core.fork import fork, processes_wanted, why_not
 from daybook.core.snapshot import (
     Artifact,
     Experiment,
@@ -146,9 +150,15 @@ def refresh(
     force_client: bool = False,
     extra_model_versions: Iterable[tuple[str, int]] = (),
     recent_since: int | None = None,
+    later: contextlib.ExitStack | None = None,
 ) -> PullResult:
     """Bring the snapshot saved at `path` up to date with the store (incrementally when the
-    saved one allows it) and save the result."""
+    saved one allows it) and save the result.
+
+    With `later` (a caller that goes on to render, under the site lock until `later` closes), a
+    big snapshot is saved by a forked second process while this one goes on (`SAVE_APART_FROM`
+    runs up: 2.2 s at 100,000 runs, off the critical path); `later` waits for it, so the file
+    is whole before the lock is let go, and a failed save still fails the command."""
     with paused_gc():  # load, pull and save in one pause (see paused_gc)
         return _refresh(
             config,
@@ -160,6 +170,7 @@ def refresh(
             force_client=force_client,
             extra_model_versions=extra_model_versions,
             recent_since=recent_since,
+            later=later,
         )
 
 
@@ -174,6 +185,7 @@ def _refresh(
     force_client: bool,
     extra_model_versions: Iterable[tuple[str, int]],
     recent_since: int | None,
+    later: contextlib.ExitStack | None,
 ) -> PullResult:
     previous: StoredSnapshot | None = None
     reason = "--full" if full else "no snapshot yet"
@@ -194,9 +206,39 @@ def _refresh(
         extra_model_versions=extra_model_versions,
         recent_since=recent_since,
     )
+    if later is not None and _save_apart(path, result.stored, later, progress):
+        return result
     size = save(path, result.stored)
     progress(f"saved the snapshot to {path} ({size / 1e6:.1f} MB)")
     return result
+
+
+SAVE_APART_FROM = 10_000  # runs: below, a save costs less than the fork and the pages it copies
+
+
+def _save_apart(
+    path: Path, stored: StoredSnapshot, later: contextlib.ExitStack, progress: Progress
+) -> bool:
+    """Save `stored` in a forked second process (daybook.core.fork); False when it is not
+    worth it or not possible (then the caller saves)."""
+    if len(stored.snapshot.runs) < SAVE_APART_FROM or why_not(processes_wanted()):
+        return False
+    child = fork(functools.partial(save, path, stored))
+    if child is None:  # other threads are running
+        return False
+
+    def wait(kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            size = child.result()
+        except DaybookError as exc:
+            if kind is None:
+                raise
+            progress(f"{exc}")  # the error already on its way is the one to report
+            return
+        progress(f"saved the snapshot to {path} ({size / 1e6:.1f} MB, by a second process)")
+
+    later.push(wait)
+    return True
 
 
 def update(
