@@ -16,9 +16,11 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar
 
 from daybook.core.config import DEFAULT_PATTERNS
+from daybook.core.fork import fork, processes_wanted, why_not
 from daybook.core.snapshot import DatasetInput, Metric, Run
 from daybook.safety.paths import LocalPaths
 from daybook.safety.secrets import SecretKeys, SecretScanner
@@ -28,6 +30,7 @@ __all__ = ["DEFAULT_PATTERNS", "MASK", "Redactor", "strip_credentials"]
 MASK = "••••••"
 T = TypeVar("T")
 _REMEMBER = 1 << 21  # strings known clean, kept between calls (references, not copies)
+SPLIT_FROM = 50_000  # unseen strings from which a batch is checked by two processes
 
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s]+@")
 
@@ -99,20 +102,54 @@ class Redactor:
         """The values among `values` that masking would change, or that are not strings. Strings
         found clean are remembered, so a batch of runs (store/pull.py) or a dict of params costs
         set operations for what was seen before. Values must be hashable."""
+        return set(self._changes(values))
+
+    def _changes(self, values: Iterable[object]) -> dict[object, object]:
+        """`changed`, each with what masking makes of it (a value that is not a string: itself).
+
+        A batch of `SPLIT_FROM` unseen strings or more (a big store's first pull, or the
+        publishing pass that rewrites paths) is shared with a forked second process
+        (daybook.core.fork): it checks every second one and sends back only the few that change,
+        masked, and which held a secret; the rest are clean, so nothing else travels."""
         found = set(values)
         clean = self._clean_values
         if clean.issuperset(found):
-            return set()
+            return {}
         if len(clean) > _REMEMBER:  # a long-lived `serve`: start again
             clean.clear()
+        todo = list(found - clean)
+        split = len(todo) >= SPLIT_FROM and not why_not(processes_wanted())
+        theirs = fork(functools.partial(self._check, todo, 1)) if split else None
+        bad = self._check(todo, 0 if theirs is not None else None)
+        if theirs is not None:
+            their_bad, secrets = theirs.result()
+            bad.update(their_bad)
+            free = self._secret_free
+            for v in todo[1::2]:
+                if v not in their_bad:
+                    clean.add(v)  # type: ignore[arg-type]
+                    free.add(v)  # type: ignore[arg-type]
+                elif type(v) is str and v not in secrets:
+                    free.add(v)  # changed by a path rewrite only: no secret in it
+        return bad
+
+    def _check(self, todo: list[object], start: int | None) -> Any:
+        """Masks every second item of `todo` from `start` (None: every item), remembering the
+        clean ones; the changed ones with their masked text. In the second process (start 1),
+        also which of those held a secret (not just a local path), as the first needs to know."""
         text = self.text
-        bad: set[object] = set()
-        for v in found - clean:
-            if type(v) is str and text(v) == v:
+        clean = self._clean_values
+        bad: dict[object, object] = {}
+        for v in todo if start is None else todo[start::2]:
+            if type(v) is not str:
+                bad[v] = v
+            elif (new := text(v)) == v:
                 clean.add(v)
             else:
-                bad.add(v)
-        return bad
+                bad[v] = new
+        if start != 1:
+            return bad
+        return bad, {v for v in bad if v not in self._secret_free}
 
     def changed_keys(self, keys: Iterable[str]) -> set[str]:
         """The param or tag keys among `keys` that are secret (their value is hidden) or that
@@ -175,21 +212,23 @@ class Redactor:
         if not bad_values and not bad_keys:
             return runs
         out = []
+        bad = bad_values.keys()
         for r in runs:
-            changed = [n for n in _RUN_TEXT if getattr(r, n) in bad_values]
-            if _touches_inside(r, bad_values, bad_keys) or not all(
+            changed = [n for n in _RUN_TEXT if getattr(r, n) in bad]
+            if _touches_inside(r, bad, bad_keys) or not all(
                 type(getattr(r, n)) is str for n in changed
             ):
                 out.append(self._walk(r))
             elif changed:
-                out.append(dataclasses.replace(r, **{n: self.text(getattr(r, n)) for n in changed}))
+                masked = {n: bad_values[getattr(r, n)] for n in changed}
+                out.append(dataclasses.replace(r, **masked))
             else:
                 out.append(r)
         return out
 
-    def _unclean_in(self, runs: list[Run]) -> tuple[set[object], set[str]]:
-        """(values, keys) of `runs` that masking would change: strings anywhere in a run, and
-        param or tag keys that are secret or changed."""
+    def _unclean_in(self, runs: list[Run]) -> tuple[dict[object, object], set[str]]:
+        """(values, keys) of `runs` that masking would change: strings anywhere in a run (with
+        what masking makes of them), and param or tag keys that are secret or changed."""
         values: set[object] = set()
         for name in _RUN_TEXT:
             values.update(map(operator.attrgetter(name), runs))
@@ -204,7 +243,7 @@ class Redactor:
         for r in runs:
             for d in r.datasets:
                 values.update((d.name, d.digest, d.source_type, d.source, d.context))
-        return self.changed(values), self.changed_keys(keys)
+        return self._changes(values), self.changed_keys(keys)
 
     def value(self, obj: T) -> T:
         """`obj` (a snapshot, a run, a journal, a card…) with every text in it masked: string
@@ -265,7 +304,7 @@ _FAST_CHECK = all(
 )
 
 
-def _touches_inside(run: Run, bad_values: set[object], bad_keys: set[str]) -> bool:
+def _touches_inside(run: Run, bad_values: AbstractSet[object], bad_keys: set[str]) -> bool:
     """Whether `run`'s params, tags, metrics or datasets hold a value or key masking changes."""
     return not (
         bad_keys.isdisjoint(run.params)
