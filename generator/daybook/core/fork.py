@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import logging
 import os
 import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +71,7 @@ class Child:
 
     pid: int
     fd: int
+    shared: Sequence[object] = ()  # objects both processes hold: they travel as their index
 
     def result(self) -> Any:
         """What the work returned, once the child has exited; its exception raised here."""
@@ -78,7 +80,9 @@ class Child:
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         try:
-            kind, payload, records = pickle.loads(data)
+            reader = pickle.Unpickler(io.BytesIO(data))
+            reader.persistent_load = self.shared.__getitem__  # type: ignore[assignment]
+            kind, payload, records = reader.load()
         except Exception:
             code = os.waitstatus_to_exitcode(status)
             raise SecondProcessFailed(
@@ -133,9 +137,23 @@ def _message(records: list[logging.LogRecord], exc: BaseException) -> bytes:
         return pickle.dumps(failed, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def fork(work: Callable[[], Any]) -> Child | None:
+def _dumps(value: Any, shared: Sequence[object]) -> bytes:
+    """`value` pickled, any object of `shared` in it as its index (see `fork`)."""
+    out = io.BytesIO()
+    writer = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    if shared:
+        index = {id(obj): i for i, obj in enumerate(shared)}
+        writer.persistent_id = lambda obj: index.get(id(obj))  # type: ignore[method-assign]
+    writer.dump(value)
+    return out.getvalue()
+
+
+def fork(work: Callable[[], Any], shared: Sequence[object] = ()) -> Child | None:
     """Starts `work` in a forked child and returns at once (None: this process has other
-    threads, which a fork would not copy, with any lock they hold)."""
+    threads, which a fork would not copy, with any lock they hold).
+
+    `shared`: objects both processes hold (the snapshot's runs) that the result refers to: each
+    travels as its index and comes back as the first process's own object, not a copy."""
     if threading.active_count() > 1:
         return None
     _flush()  # or the child would write this process's buffered output again
@@ -145,7 +163,7 @@ def fork(work: Callable[[], Any]) -> Child | None:
     if pid:
         gc.unfreeze()
         os.close(write)
-        return Child(pid, read)
+        return Child(pid, read, shared)
     code = 1
     try:
         os.close(read)
@@ -154,7 +172,7 @@ def fork(work: Callable[[], Any]) -> Child | None:
             lambda self, record: records.append(_portable(record))
         )
         try:
-            data = pickle.dumps(("ok", work(), records), protocol=pickle.HIGHEST_PROTOCOL)
+            data = _dumps(("ok", work(), records), shared)
             code = 0
         except BaseException as exc:  # every failure, even SystemExit, goes to the parent
             data = _message(records, exc)
