@@ -37,12 +37,14 @@ from database_servers import (
 )
 from daybook.core.config import DaybookConfig, RunPages
 from daybook.core.errors import SourceError
+from daybook.core.fork import ENV_PROCESSES
 from daybook.sources import database
 from daybook.sources.client import ClientReader
 from daybook.sources.database import display_uri, is_database_uri, readonly_url
 from daybook.sources.mlflow import open_reader
 from daybook.sources.sql import SqlReader
 from daybook.store.pull import pull
+from daybook.store.snapshot_file import load, snapshot_path
 from helpers import error_lines, read_tree, run_cli, snapshot_data, stray_files
 
 EVERY_RUN = DaybookConfig(run_pages=RunPages(all=True))
@@ -167,6 +169,28 @@ def test_the_direct_reader_reads_in_a_session_that_cannot_write(
             reader._dbapi.rollback()  # PostgreSQL: the failed statement ended the transaction
     finally:
         reader.close()
+    assert server.dump("mlflow") == before
+
+
+def test_a_full_pull_read_in_two_halves_is_the_pull_in_one(
+    server: Any, db_store: tuple, tmp_path: Path
+) -> None:
+    """A big store's full pull reads the runs whose ids sort from "8" in a forked second
+    process on its own read-only connection (`DAYBOOK_PROCESSES=2`: this store counts as big):
+    the snapshot is the one process's, and the server's rows are left as they were."""
+    uri, _, before = db_store
+    pulled = {}
+    for processes in ("1", "2"):
+        root = tmp_path / processes
+        assert run_cli("init", root).returncode == 0
+        result = run_cli("pull", "--full", "-C", root, "--tracking-uri", uri,
+                         env={ENV_PROCESSES: processes})  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        pulled[processes] = (load(snapshot_path(root)).snapshot, result.stderr)
+    (one, _), (two, log) = pulled["1"], pulled["2"]
+    assert one == two
+    upper = sum(r.run_id >= "8" for r in two.runs)
+    assert (f"({upper} of them read by a second process)" in log) == (upper > 0), log
     assert server.dump("mlflow") == before
 
 

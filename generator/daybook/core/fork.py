@@ -52,8 +52,13 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+_IN_SECOND = False  # set in a forked second process: it forks no third (two cores, two processes)
+
+
 def why_not(wanted: int | None) -> str:
     """Why work must or should stay in this process ("" when a second one may be forked)."""
+    if _IN_SECOND:
+        return "this is the second process"
     if wanted == 1:
         return f"{ENV_PROCESSES}=1"
     if not hasattr(os, "fork"):
@@ -166,6 +171,8 @@ def fork(work: Callable[[], Any], shared: Sequence[object] = ()) -> Child | None
         return Child(pid, read, shared)
     code = 1
     try:
+        global _IN_SECOND
+        _IN_SECOND = True
         os.close(read)
         records: list[logging.LogRecord] = []
         logging.Logger.callHandlers = (  # type: ignore[method-assign]

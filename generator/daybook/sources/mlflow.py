@@ -40,6 +40,20 @@ class IndexedReader(Reader, Protocol):
 
 
 @runtime_checkable
+class SplitReader(Reader, Protocol):
+    """A reader that counts the runs and reads them by a range of ids, so a big store's full
+    pull is read in two halves by two processes (the direct SQL readers)."""
+
+    def count_runs(self, experiment_ids: list[str]) -> int: ...
+    def read_runs(
+        self,
+        experiment_ids: list[str],
+        ids_from: str | None = None,
+        ids_before: str | None = None,
+    ) -> list[Run]: ...
+
+
+@runtime_checkable
 class SearchingReader(Reader, Protocol):
     """A reader that can only search (MLflow's client: servers, other databases): an incremental
     pull asks for runs started or ended since a time, and for the ids of deleted runs."""

@@ -227,11 +227,38 @@ class SqlReader:
         ]
 
     @_guarded
-    def read_runs(self, experiment_ids: Sequence[str]) -> list[Run]:
+    def read_runs(
+        self,
+        experiment_ids: Sequence[str],
+        ids_from: str | None = None,
+        ids_before: str | None = None,
+    ) -> list[Run]:
+        """The active runs of these experiments; with `ids_from` / `ids_before`, only those
+        whose id sorts in [ids_from, ids_before): a big store read in two halves by two
+        processes (store/pull.py), each scanning only its own rows into Python."""
         if not experiment_ids:
             return []
         ids = [int(e) for e in experiment_ids]
-        return self._read_runs(f"experiment_id IN ({self._marks(len(ids))})", ids)
+        span: list[str] = []
+        bounds: list[object] = []
+        for op, bound in ((">=", ids_from), ("<", ids_before)):
+            if bound is not None:
+                span.append(f"run_uuid {op} {self.dialect.mark}")
+                bounds.append(bound)
+        where = " AND ".join([f"experiment_id IN ({self._marks(len(ids))})", *span])
+        return self._read_runs(where, [*ids, *bounds], (" AND ".join(span), bounds))
+
+    @_guarded
+    def count_runs(self, experiment_ids: Sequence[str]) -> int:
+        """How many active runs these experiments hold (one cheap query)."""
+        if not experiment_ids:
+            return 0
+        ((count,),) = self._all(
+            "SELECT COUNT(*) FROM runs WHERE lifecycle_stage = 'active' "
+            f"AND experiment_id IN ({self._marks(len(experiment_ids))})",
+            [int(e) for e in experiment_ids],
+        )
+        return int(count)
 
     @_guarded
     def read_run_index(self, experiment_ids: Sequence[str]) -> dict[str, tuple[str, int | None]]:
@@ -260,8 +287,14 @@ class SqlReader:
             out.extend(r for r in got if r.experiment_id in wanted)
         return out
 
-    def _read_runs(self, where: str, args: Sequence[object]) -> list[Run]:
-        """Active runs matching `where` (a condition on the runs table, with `args`).
+    def _read_runs(
+        self,
+        where: str,
+        args: Sequence[object],
+        span: tuple[str, Sequence[object]] = ("", ()),
+    ) -> list[Run]:
+        """Active runs matching `where` (a condition on the runs table, with `args`; `span`: the
+        part of it on run ids alone, with its args, which a whole-table scan applies).
 
         When the runs wanted are most of the store's (a full pull), sqlite reads params, tags
         and latest metrics by scanning each table whole rather than looking up the runs' ids in
@@ -276,7 +309,7 @@ class SqlReader:
             )
         )
         if self._scan_whole(len(run_rows)):
-            cond, cond_args = "", ()
+            cond, cond_args = (f" WHERE {span[0]}", span[1]) if span[0] else ("", ())
         else:
             sub = f"SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' AND {where}"
             cond, cond_args = f" WHERE run_uuid IN ({sub})", ids
