@@ -335,7 +335,8 @@ def build(
 
     On Linux with two cores or more, a site with 100 experiment, run and compare pages or more
     has half of them rendered, by Daybook and then by MkDocs, in a second process (the same
-    site, sooner); DAYBOOK_PROCESSES=1 keeps it to one (=2 forks on macOS too).
+    site, sooner), and a first pull of 20,000 runs or more reads half of them there;
+    DAYBOOK_PROCESSES=1 keeps it to one (=2 forks on macOS too).
     """
     from daybook.commands.build import build as build_command
     from daybook.commands.generate import load_site
@@ -392,6 +393,9 @@ def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: b
     Only what changed since the last pull is read: new runs, runs that were still running or
     have ended since, deleted runs, and the registry; metric histories and artifact listings
     only for page runs that changed. `build --offline` then needs no store.
+
+    A full pull of 20,000 runs or more (SQL stores) reads half of them in a second process on
+    Linux with two cores or more; DAYBOOK_PROCESSES=1 keeps it to one.
     """
     from daybook.commands.pull import pull_site
     from daybook.sources.site import load_site  # not via commands.generate: 0.5 s of page imports

@@ -22,7 +22,7 @@ import pickle
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,12 +53,26 @@ def cores() -> int:
 
 
 _IN_SECOND = False  # set in a forked second process: it forks no third (two cores, two processes)
+_BESIDE = 0  # > 0 while this process works beside a second one (`beside`): no third either
+
+
+@contextlib.contextmanager
+def beside() -> Iterator[None]:
+    """This process's share of work a second process shares: nothing in it forks a third."""
+    global _BESIDE
+    _BESIDE += 1
+    try:
+        yield
+    finally:
+        _BESIDE -= 1
 
 
 def why_not(wanted: int | None) -> str:
     """Why work must or should stay in this process ("" when a second one may be forked)."""
     if _IN_SECOND:
         return "this is the second process"
+    if _BESIDE:
+        return "a second process is at work beside this one"
     if wanted == 1:
         return f"{ENV_PROCESSES}=1"
     if not hasattr(os, "fork"):
