@@ -99,9 +99,7 @@ class Child:
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         try:
-            reader = pickle.Unpickler(io.BytesIO(data))
-            reader.persistent_load = self.shared.__getitem__  # type: ignore[assignment]
-            kind, payload, records = reader.load()
+            kind, payload, records = _Reader(io.BytesIO(data), self.shared).load()
         except Exception:
             code = os.waitstatus_to_exitcode(status)
             raise SecondProcessFailed(
@@ -156,14 +154,35 @@ def _message(records: list[logging.LogRecord], exc: BaseException) -> bytes:
         return pickle.dumps(failed, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+class _Writer(pickle.Pickler):
+    """Pickles any object of `shared` as its index (see `fork`). A subclass, as the pickle
+    documentation has it: Python 3.13 no longer lets `persistent_id` be set on an instance."""
+
+    def __init__(self, file: io.BytesIO, shared: Sequence[object]) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._index = {id(obj): i for i, obj in enumerate(shared)}
+
+    def persistent_id(self, obj: Any) -> int | None:
+        return self._index.get(id(obj))
+
+
+class _Reader(pickle.Unpickler):
+    """Unpickles an index of `shared` as that object (the other end of `_Writer`)."""
+
+    def __init__(self, file: io.BytesIO, shared: Sequence[object]) -> None:
+        super().__init__(file)
+        self._shared = shared
+
+    def persistent_load(self, pid: Any) -> object:
+        return self._shared[pid]
+
+
 def _dumps(value: Any, shared: Sequence[object]) -> bytes:
     """`value` pickled, any object of `shared` in it as its index (see `fork`)."""
+    if not shared:
+        return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     out = io.BytesIO()
-    writer = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    if shared:
-        index = {id(obj): i for i, obj in enumerate(shared)}
-        writer.persistent_id = lambda obj: index.get(id(obj))  # type: ignore[method-assign]
-    writer.dump(value)
+    _Writer(out, shared).dump(value)
     return out.getvalue()
 
 
