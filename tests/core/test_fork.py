@@ -87,3 +87,55 @@ def test_the_process_count_is_one_two_or_left_to_the_machine(
     monkeypatch.setenv(ENV_PROCESSES, "3")
     with pytest.raises(DaybookError, match=f"^{ENV_PROCESSES}='3': give 1 or 2$"):
         processes_wanted()
+
+
+HALVES = textwrap.dedent(
+    """
+    import os, signal, sys, time
+    from daybook.core.fork import halves, why_not
+
+    def mine():
+        return os.getpid(), why_not(2)
+
+    (pid, why), theirs = halves(mine, lambda: (os.getpid(), why_not(2)))
+    print("mine", pid == os.getpid(), why)
+    print("theirs", theirs[0] != os.getpid(), theirs[1])
+    print("after", repr(why_not(2)))
+
+    r, w = os.pipe()
+
+    def theirs_sleeps():
+        os.write(w, str(os.getpid()).encode())
+        time.sleep(60)
+
+    child = 0
+
+    def mine_fails():
+        global child
+        child = int(os.read(r, 32))  # the second process is at work
+        raise ValueError("the first half failed")
+
+    try:
+        halves(mine_fails, theirs_sleeps)
+    except ValueError as exc:
+        try:
+            os.kill(child, 0)
+            print("failed; the second process still runs")
+        except ProcessLookupError:
+            print("failed:", exc, "; the second process was stopped")
+    """
+)
+
+
+def test_halves_share_work_and_a_failure_in_this_half_stops_the_other() -> None:
+    env = {k: v for k, v in os.environ.items() if k != ENV_PROCESSES}
+    done = subprocess.run(
+        [sys.executable, "-c", HALVES], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "mine True a second process is at work beside this one",  # no third from this half
+        "theirs True this is the second process",  # nor from the other
+        "after ''",  # and forks again once both are done
+        "failed: the first half failed ; the second process was stopped",
+    ]

@@ -21,8 +21,8 @@ SCRIPT = textwrap.dedent(
     from daybook.pages.paths import SitePaths
 
     forks = []
-    real_fork = context.fork
-    context.fork = lambda *a, **k: forks.append(1) or real_fork(*a, **k)
+    real_halves = context.halves
+    context.halves = lambda *a, **k: forks.append(1) or real_halves(*a, **k)
 
     def run(i, exp, parent=None):
         tags = {"mlflow.parentRunId": f"{parent:032x}"} if parent is not None else {}

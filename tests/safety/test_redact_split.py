@@ -22,8 +22,8 @@ SCRIPT = textwrap.dedent(
     root = Path(sys.argv[1])
     GITHUB = "ghp_" + "K3y" * 12
     forks = []
-    real_fork = redact.fork
-    redact.fork = lambda work: forks.append(1) or real_fork(work)
+    real_halves = redact.halves
+    redact.halves = lambda *a, **k: forks.append(1) or real_halves(*a, **k)
 
     def run(i, **fields):
         base = dict(run_id=f"{i:032x}", experiment_id="1", name=f"run-{i}", status="FINISHED",

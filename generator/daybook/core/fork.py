@@ -24,11 +24,15 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from daybook.core.errors import DaybookError
 
 ENV_PROCESSES = "DAYBOOK_PROCESSES"  # "1": one process; "2": two whenever it is possible
+
+
+_A = TypeVar("_A")
+_B = TypeVar("_B")
 
 
 class SecondProcessFailed(DaybookError):
@@ -221,3 +225,24 @@ def fork(work: Callable[[], Any], shared: Sequence[object] = ()) -> Child | None
     finally:
         _flush()
         os._exit(code)
+
+
+def halves(
+    mine: Callable[[], _A], theirs: Callable[[], _B], shared: Sequence[object] = ()
+) -> tuple[_A, _B] | None:
+    """`theirs` done by a forked second process while this one does `mine` (beside it, so
+    nothing in `mine` forks a third); both results. None when no second process could be
+    forked (other threads are running): then neither was done, and the caller does the whole.
+
+    The one way work is shared: a failure in `mine` ends the second process before it is
+    raised, and the second's failure is raised here, after `mine` is done."""
+    child = fork(theirs, shared=shared)
+    if child is None:
+        return None
+    try:
+        with beside():
+            own = mine()
+    except BaseException:
+        child.stop()
+        raise
+    return own, child.result()

@@ -16,7 +16,7 @@ from typing import Any
 from daybook.analysis.columns import all_keys, param_columns
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
 from daybook.core.config import DaybookConfig
-from daybook.core.fork import fork, processes_wanted, why_not
+from daybook.core.fork import halves, processes_wanted, why_not
 from daybook.core.numbers import decimals_for
 from daybook.core.snapshot import (
     Artifact,
@@ -182,16 +182,15 @@ def _experiment_views(
     if len(experiments) < 2 or small or why_not(wanted):
         return views(experiments)
     theirs = _half_of_the_runs(experiments, by_exp)
-    child = fork(functools.partial(views, theirs), shared=shared)
-    if child is None:  # other threads are running
-        return views(experiments)
     handed = {e.experiment_id for e in theirs}
-    try:
-        mine = views([e for e in experiments if e.experiment_id not in handed])
-    except BaseException:
-        child.stop()
-        raise
-    made = {v.experiment.experiment_id: v for v in [*mine, *child.result()]}
+    both = halves(
+        lambda: views([e for e in experiments if e.experiment_id not in handed]),
+        functools.partial(views, theirs),
+        shared=shared,
+    )
+    if both is None:  # other threads are running
+        return views(experiments)
+    made = {v.experiment.experiment_id: v for v in [*both[0], *both[1]]}
     return [made[e.experiment_id] for e in experiments]
 
 

@@ -23,7 +23,7 @@ from daybook import __version__
 from daybook.analysis.attention import Attention, StaleCard
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
-from daybook.core.fork import fork, processes_wanted, why_not
+from daybook.core.fork import halves, processes_wanted, why_not
 from daybook.core.numbers import format_delta, format_number, plural
 from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
@@ -222,15 +222,21 @@ class Renderer:
             sorted(self.paths.run_pages.items()),
             list(self.extras.sweeps.values()),
         )
-        theirs, child = self._second_half(share, say)
-        try:
-            pages = self._render_share(share.first_half() if child else share, share, say)
-        except BaseException:
-            if child is not None:
-                child.stop()
-            raise
-        if child is not None:
-            their_pages, files, charts = child.result()
+        theirs, work = self._second_half(share)
+
+        def render_ours() -> dict[str, str]:
+            say(f"pages: {theirs.size():,} of {share.size():,} rendered by a second process")
+            return self._render_share(share.first_half(), share, say)
+
+        both = None
+        if work is not None:
+            both = halves(render_ours, work)
+            if both is None and processes_wanted() == 2:
+                say("pages: one process (other threads are running)")
+        if both is None:
+            pages = self._render_share(share, share, say)
+        else:
+            pages, (their_pages, files, charts) = both
             pages.update(their_pages)
             self.files.update(files)
             if self.charts is not None:
@@ -267,13 +273,16 @@ class Renderer:
         pages.update(self._model_pages())
         return pages
 
-    def _second_half(self, share: _Share, say: Callable[[str], None]) -> tuple[_Share, Any]:
-        """Every second experiment, run and compare page, rendered by a forked second process
-        (daybook.core.fork), when the site has `SPLIT_ABOVE` of them or more and nothing says
-        one process: the pages are the same text either way (tests/pages/test_render_split.py),
-        since each depends on the snapshot and the site alone, never on another page's render.
-        Forked before any chart is drawn: the chart library's thread (pages/charts.py) starts
-        with the first chart, and a fork copies one thread."""
+    def _second_half(
+        self, share: _Share
+    ) -> tuple[_Share, Callable[[], tuple[dict[str, str], dict[str, bytes], Any]] | None]:
+        """Every second experiment, run and compare page, and the work that renders them in a
+        forked second process (daybook.core.fork; None: all in this one), when the site has
+        `SPLIT_ABOVE` of them or more and nothing says one process. The pages are the same text
+        either way (tests/pages/test_render_split.py): each depends on the snapshot and the
+        site alone, never on another page's render. Forked before any chart is drawn: the chart
+        library's thread (pages/charts.py) starts with the first chart, and a fork copies one
+        thread."""
         wanted = processes_wanted()
         none = _Share([], [], [])
         if why_not(wanted) or share.size() < (1 if wanted == 2 else SPLIT_ABOVE):
@@ -291,13 +300,7 @@ class Renderer:
             pages.update(self._viewer_shards(theirs.viewer))
             return pages, self.files, self.charts.drawn() if self.charts is not None else None
 
-        child = fork(render_theirs)
-        if child is None:
-            if wanted == 2:
-                say("pages: one process (other threads are running)")
-            return none, None
-        say(f"pages: {theirs.size():,} of {share.size():,} rendered by a second process")
-        return theirs, child
+        return theirs, render_theirs
 
     def _experiment_pages(self, experiments: list[ctx.ExperimentView]) -> dict[str, str]:
         pages: dict[str, str] = {}

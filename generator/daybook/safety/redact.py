@@ -20,7 +20,7 @@ from collections.abc import Set as AbstractSet
 from typing import Any, TypeVar
 
 from daybook.core.config import DEFAULT_PATTERNS
-from daybook.core.fork import fork, processes_wanted, why_not
+from daybook.core.fork import halves, processes_wanted, why_not
 from daybook.core.snapshot import DatasetInput, Metric, Run
 from daybook.safety.paths import LocalPaths
 from daybook.safety.secrets import SecretKeys, SecretScanner
@@ -119,10 +119,14 @@ class Redactor:
             clean.clear()
         todo = list(found - clean)
         split = len(todo) >= SPLIT_FROM and not why_not(processes_wanted())
-        theirs = fork(functools.partial(self._check, todo, 1)) if split else None
-        bad = self._check(todo, 0 if theirs is not None else None)
-        if theirs is not None:
-            their_bad, secrets = theirs.result()
+        both = None
+        if split:  # halves: None when other threads are running
+            mine, theirs = (functools.partial(self._check, todo, start) for start in (0, 1))
+            both = halves(mine, theirs)
+        if both is None:
+            bad = self._check(todo, None)
+        else:
+            bad, (their_bad, secrets) = both
             bad.update(their_bad)
             free = self._secret_free
             for v in todo[1::2]:

@@ -165,6 +165,7 @@ class SqlReader:
         # sqlite: the share of the runs table from which a read scans params, tags and latest
         # metrics whole instead of looking each run up in their index (see `_read_runs`)
         self.scan_share = 1 / 3
+        self._table_runs: int | None = None  # the runs table's size, counted once per reader
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -375,8 +376,10 @@ class SqlReader:
         the index costs ~3x a row of a scan; measured on the 20,000-run store)."""
         if self.dialect is not SQLITE or wanted == 0:
             return False
-        ((total,),) = self._rows("SELECT COUNT(*) FROM runs")
-        return wanted >= self.scan_share * int(total)
+        if self._table_runs is None:  # once: a reader serves one pull, and this only steers
+            ((total,),) = self._rows("SELECT COUNT(*) FROM runs")  # (by-id reads come in chunks)
+            self._table_runs = int(total)
+        return wanted >= self.scan_share * self._table_runs
 
     def _all(self, template: str, args: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         cur = self._dbapi.cursor()

@@ -26,7 +26,7 @@ from daybook.analysis.policy import page_run_ids
 from daybook.analysis.references import resolve_run_ids
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
-from daybook.core.fork import beside, fork, processes_wanted, why_not
+from daybook.core.fork import fork, halves, processes_wanted, why_not
 from daybook.core.snapshot import (
     Artifact,
     Experiment,
@@ -431,17 +431,14 @@ def _read_all_runs(
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted))
     if one or (wanted != 2 and reader.count_runs(exp_ids) < RUNS_APART_FROM):
         return masker.runs(reader.read_runs(exp_ids)), 0
-    upper = functools.partial(_read_upper, tracking_uri, force_client, exp_ids, masker)
-    child = fork(upper)
-    if child is None:  # other threads are running
+    both = halves(
+        lambda: masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID)),
+        functools.partial(_read_upper, tracking_uri, force_client, exp_ids, masker),
+    )
+    if both is None:  # other threads are running
         return masker.runs(reader.read_runs(exp_ids)), 0
-    try:
-        with beside():
-            lower = masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID))
-    except BaseException:
-        child.stop()
-        raise
-    rows, clean = orjson.loads(child.result())
+    lower, upper = both
+    rows, clean = orjson.loads(upper)
     masker.remember_free(clean)
     return [*lower, *map(run_from_list, rows)], len(rows)
 
@@ -465,18 +462,15 @@ def _read_histories(
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted)) or len(run_ids) < 2
     if one or (wanted != 2 and len(run_ids) < HISTORIES_APART_FROM):
         return read_histories(reader, run_ids, latest)
-    theirs = run_ids[1::2]
-    child = fork(functools.partial(_histories_of, tracking_uri, force_client, theirs, latest))
-    if child is None:  # other threads are running
+    both = halves(
+        lambda: read_histories(reader, run_ids[0::2], latest),
+        functools.partial(_histories_of, tracking_uri, force_client, run_ids[1::2], latest),
+    )
+    if both is None:  # other threads are running
         return read_histories(reader, run_ids, latest)
-    try:
-        with beside():
-            out = read_histories(reader, run_ids[0::2], latest)
-    except BaseException:
-        child.stop()
-        raise
-    out.update(child.result())
-    return out
+    ours, theirs = both
+    ours.update(theirs)
+    return ours
 
 
 def _histories_of(
