@@ -47,6 +47,8 @@ from daybook.core.snapshot import (
     ModelVersion,
     RegisteredModel,
     Run,
+    new_metric,
+    new_run,
 )
 
 # Alembic revisions of MLflow's schema whose tables read here have the columns this module uses:
@@ -331,7 +333,7 @@ class SqlReader:
                 if (per_run := metrics.get(rid)) is None:  # type: ignore[assignment]
                     per_run = metrics[rid] = {}
                 last = rid
-            per_run[key] = Metric(
+            per_run[key] = new_metric(  # one per run and metric: the fast constructor
                 key, nan if is_nan or value is None else float(value), int(step), int(ts or 0)
             )
         _in_key_order(metrics)
@@ -353,7 +355,7 @@ class SqlReader:
             rtags = tags.get(rid, empty)
             ds = datasets.get(rid)
             runs.append(
-                Run(
+                new_run(
                     rid,
                     str(eid),
                     name or rtags.get("mlflow.runName", "") or "",

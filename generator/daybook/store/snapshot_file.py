@@ -50,12 +50,13 @@ from daybook.core.snapshot import (
     Artifact,
     DatasetInput,
     Experiment,
-    Metric,
     MetricHistory,
     ModelVersion,
     RegisteredModel,
     Run,
     Snapshot,
+    new_metric,
+    new_run,
 )
 from daybook.store.atomic import write_atomic
 
@@ -343,7 +344,7 @@ def run_from_list(a: list[Any]) -> Run:
     """The inverse of `run_to_list` (positional, and floats checked inline: it runs once per run
     of the store; the round-trip tests catch any field out of place)."""
     run_id, exp_id, name, status, start, end, user, uri, params, metrics, tags, datasets = a
-    return Run(
+    return new_run(
         run_id,
         exp_id,
         name,
@@ -354,7 +355,7 @@ def run_from_list(a: list[Any]) -> Run:
         uri,
         params,
         {
-            k: Metric(k, v if type(v) is float else _unf(v), s, t)
+            k: new_metric(k, v if type(v) is float else _unf(v), s, t)
             for k, (v, s, t) in metrics.items()
         },
         tags,
