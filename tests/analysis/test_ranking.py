@@ -95,7 +95,19 @@ def _sorted_leaderboard(runs: list[Run], primary: Primary, size: int) -> list[Ru
 
 
 VALUES = st.one_of(
-    st.sampled_from([0.0, -0.0, 0.5, 1.0, math.nan, math.inf, -math.inf, sys.float_info.max]),
+    st.sampled_from(
+        [
+            0.0,
+            -0.0,
+            0.5,
+            1.0,
+            math.nan,
+            math.inf,
+            -math.inf,
+            sys.float_info.max,
+            -sys.float_info.max,
+        ]
+    ),
     st.floats(allow_nan=True, allow_infinity=True),
 )
 

@@ -7,14 +7,16 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
-from operator import attrgetter, itemgetter
+from itertools import chain, compress, repeat
+from math import nan
+from operator import attrgetter, is_not, itemgetter, methodcaller
 
 from daybook.core.config import DaybookConfig, Direction, guess_direction
 from daybook.core.snapshot import Experiment, Run
 
 _PREFERRED_PREFIXES = ("val", "valid", "test", "eval")
 _METRICS = attrgetter("metrics")
+_VALUE = attrgetter("value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,21 +53,27 @@ def leaderboard(runs: Sequence[Run], primary: Primary | None, size: int) -> list
     """The best `size` runs by the primary metric; runs without a finite value never lead.
     Ties are broken by start time then run id, so the order is stable.
 
-    One plain loop and a partial sort (`heapq.nsmallest` is `sorted(...)[:size]`): a pull ranks
-    every experiment of a 100,000-run store (0.86 s with a call per run and a full sort)."""
+    A pull ranks every experiment of the store (100,000 runs), so the pass over every run is
+    in C (map, compress) and makes no object per run: the value the `size`-th best has is
+    found among plain floats, and only the runs at least that good are ranked in full
+    (0.86 s with a call per run and a full sort; 0.24 s with a tuple per run)."""
     if primary is None or size <= 0:
         return []
-    key = primary.metric
     sign = 1.0 if primary.direction == "minimize" else -1.0
-    ranked: list[tuple[float, int, str, Run]] = []
-    for r in runs:
-        m = r.metrics.get(key)
-        if m is None:
-            continue
-        v = m.value
-        # Finite and not ±max float (how MLflow's SQL stores keep an infinity); NaN fails both.
-        if v is not None and -_BIG < v < _BIG:
-            ranked.append((sign * v, r.start_time or 0, r.run_id, r))
+    found = list(map(methodcaller("get", primary.metric), map(_METRICS, runs)))
+    present = list(map(is_not, found, repeat(None)))
+    having = list(compress(runs, present))
+    values = [nan if v is None else sign * v for v in map(_VALUE, compress(found, present))]
+    # Finite and not ±max float (how MLflow's SQL stores keep an infinity); NaN fails both.
+    finite = [v for v in values if -_BIG < v < _BIG]
+    if not finite:
+        return []
+    worst = heapq.nsmallest(size, finite)[-1]
+    ranked = [
+        (v, r.start_time or 0, r.run_id, r)
+        for v, r in zip(values, having, strict=True)
+        if -_BIG < v <= worst
+    ]
     return [t[3] for t in heapq.nsmallest(size, ranked, key=_RANK_KEY)]
 
 
