@@ -406,6 +406,8 @@ def _update(
 
 _RUN_ID = attrgetter("run_id")
 _EXPERIMENT_ID = attrgetter("experiment_id")
+_STATUS = attrgetter("status")
+_END_TIME = attrgetter("end_time")
 RUNS_APART_FROM = 20_000  # runs: below, a full pull reads them in one process
 SPLIT_ID = "8"  # MLflow's run ids are 32 hex digits: about half of them sort below "8"
 
@@ -590,15 +592,11 @@ def _changed_runs(
     prev = dict(zip(map(_RUN_ID, kept), kept, strict=True))
     if isinstance(reader, IndexedReader):
         index = reader.read_run_index(exp_ids)
-        get = prev.get
-        ids = [
-            rid
-            for rid, (status, end) in index.items()
-            if (p := get(rid)) is None
-            or p.status != status
-            or p.end_time != end
-            or p.status in LIVE
-        ]
+        # New runs and moved ones: a set difference of the two indexes, (status, end time) by id
+        then = zip(map(_STATUS, kept), map(_END_TIME, kept), strict=True)
+        moved = index.items() - dict(zip(map(_RUN_ID, kept), then, strict=True)).items()
+        going = [r.run_id for r in kept if r.status in LIVE]  # may change at any time
+        ids = sorted({rid for rid, _ in moved}.union(going).intersection(index))
         fetched = masker.runs(reader.read_runs_by_id(ids, exp_ids))
         runs = dict(prev)  # a copy in C, then the few runs read again or gone taken out
         for rid in set(ids).union(prev.keys() - index.keys()):
