@@ -56,6 +56,10 @@ from daybook.safety.slug import page_path, slugify
 
 MONITORS = "monitors/index.md"
 MAX_SWEEPS = 10  # sweeps charted on an experiment page (page weight)
+# Rows of the morning review's run tables on the home page, all experiments together: a row is
+# ~550 bytes of HTML, and a day with 100 new runs over 20 experiments made the page 91 KB
+# against the 60 KB budget (docs/guide/scale.md).
+HOME_RUN_ROWS = 40
 _STATUS_TEXT = {"ok": "✔ ok", "warn": "⚠ warn", "fail": "✖ fail", "error": "✖ error"}
 _VERDICT_ARROW = {"better": "▲", "worse": "▼", "equal": "="}
 
@@ -187,6 +191,11 @@ class Extras:
             "monitor_counts": self.monitors.counts(),
             "monitors_page": MONITORS if self.monitor_views else None,
             "review_limit": self.config.review.items,
+            "run_rows": run_rows(
+                [len(a.changes) for a in self.review.activity] if self.review else [],
+                self.config.review.items,
+                HOME_RUN_ROWS,
+            ),
         }
 
     def experiment(self, exp: ExperimentView) -> dict[str, Any]:
@@ -284,3 +293,18 @@ def _sweep_paths(site: SiteModel, paths: SitePaths, runs: dict[str, Run]) -> dic
         used.add(path)
         out[parent_id] = path
     return out
+
+
+def run_rows(sizes: Sequence[int], each: int, total: int) -> list[int]:
+    """How many of its new runs each active experiment lists on the home page: at most `each`
+    and `total` in all, shared a row at a time in turn, so that on a busy day every experiment
+    shows its newest runs rather than the first few experiments all of theirs."""
+    want = [min(size, each) for size in sizes]
+    rows = [0] * len(want)
+    left = total
+    while left > 0 and rows != want:
+        for i, w in enumerate(want):
+            if left > 0 and rows[i] < w:
+                rows[i] += 1
+                left -= 1
+    return rows
