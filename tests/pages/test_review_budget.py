@@ -54,11 +54,11 @@ def test_a_busy_day_lists_at_most_the_budget_and_names_every_experiment() -> Non
     config = DaybookConfig()
     runs = _runs_section(_home(_busy_day(experiments=25, runs_each=6), config))
     rows = [line for line in runs.splitlines() if re.match(r"\| .*run-\d+", line)]
-    assert len(rows) == HOME_RUN_ROWS  # 150 new runs, 40 rows
-    for i in range(1, 26):
-        assert f"exp-{i:02d}" in runs and ": 6 started, 6 finished." in runs
-    assert runs.count("…and 5 more in") == 10 and runs.count("…and 4 more in") == 15
-    assert "run-5" in runs  # the newest run of each experiment comes first
+    assert len(rows) == HOME_RUN_ROWS == 20  # 150 new runs over 25 experiments
+    assert all("[run-5]" in row for row in rows)  # each experiment's newest run first
+    assert runs.count(": 6 started, 6 finished.") == 25  # every experiment's summary line
+    assert runs.count("…and 5 more in") == 20  # the first 20: a row and a link to the rest
+    assert ": 6 started, 6 finished.\n\n**[exp-22]" in runs  # the last 5: the line alone
 
 
 def test_a_quiet_day_lists_each_experiments_runs_up_to_review_items() -> None:
