@@ -57,13 +57,18 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_a_second_process_brings_back_its_result_records_and_exception() -> None:
+def _lines_of(script: str) -> list[str]:
+    """What `script` prints, run in a fresh interpreter with the process count left unset."""
     env = {k: v for k, v in os.environ.items() if k != ENV_PROCESSES}
     done = subprocess.run(
-        [sys.executable, "-c", SCRIPT], capture_output=True, text=True, env=env, timeout=60
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60
     )
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    return done.stdout.splitlines()
+
+
+def test_a_second_process_brings_back_its_result_records_and_exception() -> None:
+    assert _lines_of(SCRIPT) == [
         "ok True ééé",  # computed in another process, and back
         "daybook.test WARNING about a page in the child",  # logged here, by this process
         "DaybookError templates/run.md.j2:3: a page the second process could not render",
@@ -128,12 +133,7 @@ HALVES = textwrap.dedent(
 
 
 def test_halves_share_work_and_a_failure_in_this_half_stops_the_other() -> None:
-    env = {k: v for k, v in os.environ.items() if k != ENV_PROCESSES}
-    done = subprocess.run(
-        [sys.executable, "-c", HALVES], capture_output=True, text=True, env=env, timeout=60
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [
+    assert _lines_of(HALVES) == [
         "mine True a second process is at work beside this one",  # no third from this half
         "theirs True this is the second process",  # nor from the other
         "after ''",  # and forks again once both are done
