@@ -7,16 +7,11 @@ default only the runs a reader would look for get one; every run is still in its
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from operator import attrgetter
 
 from daybook.analysis.ranking import leaderboard, primary_metric
 from daybook.analysis.review import recent_runs
 from daybook.core.config import DaybookConfig
-from daybook.core.snapshot import TAG_PARENT, Experiment, RegisteredModel, Run
-
-_RUN_ID = attrgetter("run_id")
-_EXPERIMENT_ID = attrgetter("experiment_id")
-_TAGS = attrgetter("tags")
+from daybook.core.snapshot import Experiment, RegisteredModel, Run
 
 
 def shown_experiments(
@@ -42,15 +37,13 @@ def page_run_ids(
     any run named in `extra` (e.g. mentioned by a note), and the newest runs started or ended
     since `recent_since` (the morning review links to them)."""
     policy = config.run_pages
-    known = set(map(_RUN_ID, runs))  # passes over every run of the store: in C where they can be
+    known = {r.run_id for r in runs}
     if policy.all:
-        return known
-    chosen: set[str] = known.intersection(extra)
+        return set(known)
+    chosen: set[str] = {rid for rid in extra if rid in known}
     by_exp: dict[str, list[Run]] = {}
-    for eid, r in zip(map(_EXPERIMENT_ID, runs), runs, strict=True):
-        if (group := by_exp.get(eid)) is None:
-            group = by_exp[eid] = []
-        group.append(r)
+    for r in runs:
+        by_exp.setdefault(r.experiment_id, []).append(r)
     for exp in experiments:
         exp_runs = by_exp.get(exp.experiment_id, [])
         if policy.top:
@@ -59,9 +52,8 @@ def page_run_ids(
     if recent_since is not None and policy.recent:
         for exp_runs in by_exp.values():
             chosen.update(r.run_id for r in recent_runs(exp_runs, recent_since)[: policy.recent])
-    if policy.parents:  # Run.parent_id, read from the tags without a property call per run
-        parents = {tags.get(TAG_PARENT) for tags in map(_TAGS, runs)}
-        chosen.update(known.intersection(parents))
+    if policy.parents:
+        chosen.update(r.parent_id for r in runs if r.parent_id in known)  # type: ignore[misc]
     if policy.registered:
         chosen.update(v.run_id for m in models for v in m.versions if v.run_id in known)
     return chosen
