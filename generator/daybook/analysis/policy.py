@@ -6,9 +6,9 @@ default only the runs a reader would look for get one; every run is still in its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 
-from daybook.analysis.ranking import leaderboard, primary_metric
+from daybook.analysis.policy_memo import Leaders, PolicyMemo, leaders_of
 from daybook.analysis.review import recent_runs
 from daybook.core.config import DaybookConfig
 from daybook.core.snapshot import Experiment, RegisteredModel, Run
@@ -36,24 +36,55 @@ def page_run_ids(
     """Top N per experiment by primary metric, every parent, every run behind a model version,
     any run named in `extra` (e.g. mentioned by a note), and the newest runs started or ended
     since `recent_since` (the morning review links to them)."""
+    return page_runs(config, experiments, runs, models, extra, recent_since)[0]
+
+
+def page_runs(
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
+    runs: Sequence[Run],
+    models: Sequence[RegisteredModel],
+    extra: Iterable[str] = (),
+    recent_since: int | None = None,
+) -> tuple[set[str], PolicyMemo | None]:
+    """`page_run_ids`, and the memo a pull saves so the next one can choose the leaders from
+    the runs that changed alone (None with `run_pages.all`: nothing is ranked)."""
     policy = config.run_pages
     known = {r.run_id for r in runs}
     if policy.all:
-        return set(known)
-    chosen: set[str] = {rid for rid in extra if rid in known}
+        return set(known), None
     by_exp: dict[str, list[Run]] = {}
     for r in runs:
         by_exp.setdefault(r.experiment_id, []).append(r)
-    for exp in experiments:
-        exp_runs = by_exp.get(exp.experiment_id, [])
-        if policy.top:
-            primary = primary_metric(config, exp, exp_runs)
-            chosen.update(r.run_id for r in leaderboard(exp_runs, primary, policy.top))
+    leaders = {
+        exp.experiment_id: leaders_of(config, exp, by_exp.get(exp.experiment_id, []), policy.top)
+        for exp in experiments
+        if policy.top
+    }
+    parents = (r.parent_id for r in runs) if policy.parents else ()
+    chosen = chosen_runs(config, leaders, known, parents, models, extra)
     if recent_since is not None and policy.recent:
         for exp_runs in by_exp.values():
             chosen.update(r.run_id for r in recent_runs(exp_runs, recent_since)[: policy.recent])
+    return chosen, PolicyMemo(policy.top, leaders)
+
+
+def chosen_runs(
+    config: DaybookConfig,
+    leaders: Mapping[str, Leaders],
+    known: Set[str],
+    parents: Iterable[str | None],
+    models: Sequence[RegisteredModel],
+    extra: Iterable[str],
+) -> set[str]:
+    """The page runs but the recent ones, given each experiment's leaders and every run's
+    parent: what an incremental pull can tell without decoding every run."""
+    policy = config.run_pages
+    chosen: set[str] = {rid for rid in extra if rid in known}
+    for lead in leaders.values():
+        chosen.update(lead.top(policy.top))
     if policy.parents:
-        chosen.update(r.parent_id for r in runs if r.parent_id in known)  # type: ignore[misc]
+        chosen.update(p for p in parents if p in known)  # type: ignore[misc]
     if policy.registered:
         chosen.update(v.run_id for m in models for v in m.versions if v.run_id in known)
     return chosen

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from math import nan
@@ -31,10 +31,24 @@ def primary_metric(
 ) -> Primary | None:
     """The configured primary metric, else a guess: the metric most runs log, preferring
     validation/test metrics, then the alphabetically first."""
+    if config.primary_for(experiment.name) is not None:
+        return primary_from_counts(config, experiment, Counter())
+    return primary_from_counts(config, experiment, metric_counts(runs))
+
+
+def metric_counts(runs: Iterable[Run]) -> Counter[str]:
+    """How many of `runs` log each metric (what the primary metric is guessed from)."""
+    return Counter(chain.from_iterable(map(_METRICS, runs)))  # counted in C
+
+
+def primary_from_counts(
+    config: DaybookConfig, experiment: Experiment, counts: Mapping[str, int]
+) -> Primary | None:
+    """`primary_metric` given the counts of `metric_counts`: an incremental pull keeps them
+    up to date from the runs that changed alone (daybook.analysis.policy_memo)."""
     pm = config.primary_for(experiment.name)
     if pm is not None:
         return Primary(pm.metric, pm.direction or guess_direction(pm.metric), True)
-    counts: Counter[str] = Counter(chain.from_iterable(map(_METRICS, runs)))  # counted in C
     if not counts:
         return None
 
@@ -51,14 +65,25 @@ _BIG = sys.float_info.max
 
 def leaderboard(runs: Sequence[Run], primary: Primary | None, size: int) -> list[Run]:
     """The best `size` runs by the primary metric; runs without a finite value never lead.
-    Ties are broken by start time then run id, so the order is stable.
+    Ties are broken by start time then run id, so the order is stable."""
+    return [t[3] for t in ranked_best(runs, primary, size)[0]]
+
+
+RankKey = tuple[float, int, str]  # (value, best first; start time or 0; run id): a total order
+
+
+def ranked_best(
+    runs: Sequence[Run], primary: Primary | None, size: int
+) -> tuple[list[tuple[float, int, str, Run]], int]:
+    """The best `size` runs as (rank key..., run), best first, and how many runs rank at all
+    (have a finite value): what `leaderboard` shows and what the policy memo keeps.
 
     A pull ranks every experiment of the store (100,000 runs), so the pass over every run is
     in C (map, compress) and makes no object per run: the value the `size`-th best has is
     found among plain floats, and only the runs at least that good are ranked in full
     (0.86 s with a call per run and a full sort; 0.24 s with a tuple per run)."""
     if primary is None or size <= 0:
-        return []
+        return [], 0
     sign = 1.0 if primary.direction == "minimize" else -1.0
     found = list(map(methodcaller("get", primary.metric), map(_METRICS, runs)))
     present = list(map(is_not, found, repeat(None)))
@@ -67,14 +92,23 @@ def leaderboard(runs: Sequence[Run], primary: Primary | None, size: int) -> list
     # Finite and not ±max float (how MLflow's SQL stores keep an infinity); NaN fails both.
     finite = [v for v in values if -_BIG < v < _BIG]
     if not finite:
-        return []
+        return [], 0
     worst = heapq.nsmallest(size, finite)[-1]
     ranked = [
         (v, r.start_time or 0, r.run_id, r)
         for v, r in zip(values, having, strict=True)
         if -_BIG < v <= worst
     ]
-    return [t[3] for t in heapq.nsmallest(size, ranked, key=_RANK_KEY)]
+    return heapq.nsmallest(size, ranked, key=_RANK_KEY), len(finite)
+
+
+def rank_key(run: Run, primary: Primary) -> RankKey | None:
+    """One run's place in `ranked_best`'s order (None: it does not rank)."""
+    m = run.metrics.get(primary.metric)
+    if m is None:
+        return None
+    v = (1.0 if primary.direction == "minimize" else -1.0) * m.value
+    return (v, run.start_time or 0, run.run_id) if -_BIG < v < _BIG else None
 
 
 _RANK_KEY = itemgetter(0, 1, 2)  # never compares two Runs
