@@ -397,11 +397,11 @@ def pull_command(site_root: Path, tracking_uri: str | None, full: bool, quiet: b
     A full pull of 20,000 runs or more (SQL stores) reads half of them in a second process on
     Linux with two cores or more; DAYBOOK_PROCESSES=1 keeps it to one.
     """
-    from daybook.commands.pull import pull_site
+    from daybook.commands.pull import pull_result
     from daybook.sources.site import load_site  # not via commands.generate: 0.5 s of page imports
 
     site = load_site(site_root, tracking_uri)
-    pulled = pull_site(site, _Progress(quiet), full=full)
+    pulled = pull_result(site, _Progress(quiet), full=full)
     _done(pulled)
 
 

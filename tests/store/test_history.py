@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from daybook.core.errors import DaybookError
-from daybook.core.snapshot import AliasEvent, RegisteredModel, Snapshot
+from daybook.core.snapshot import AliasEvent, RegisteredModel
 from daybook.mkdocs.scaffold import init_site
 from daybook.sources.site import load_site
 from daybook.store.history import (
@@ -124,8 +124,7 @@ def test_a_torn_line_is_repaired_by_the_next_pull_and_reported(tmp_path: Path) -
     history.parent.mkdir()
     history.write_text(format_event(E1) + "\n" + format_event(E2)[:-3])  # the move, cut short
     model = RegisteredModel("a", "", 0, 0, {}, {"champion": 2}, ())
-    snapshot = Snapshot(tracking_uri="sqlite:///x.db", experiments=(), runs=(), models=(model,))
-    records, moved = record_aliases(site, snapshot, 1_764_000_360_000)
+    records, moved = record_aliases(site, (model,), 1_764_000_360_000)
     assert moved == 1  # recorded again, whole this time
     assert read_history(history, "h") == ((E1, E2), ())
     [problem] = [p for p in records.problems if p.code == "history.torn"]

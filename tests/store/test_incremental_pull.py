@@ -299,3 +299,58 @@ def test_an_offline_build_applies_a_stricter_filter_to_an_older_snapshot(
     assert "regression" not in {e.name for e in snap.experiments}
     assert all(r.params.get("learning_rate", "••••••") == "••••••" for r in snap.runs)
     assert current_settings(stored, DEFAULT) is stored.snapshot
+
+
+# --- a bigger store: what an incremental pull decodes ---------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def busy_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """3,000 runs in 3 experiments, some still running, models behind some: the benchmarks'
+    own store maker, small."""
+    out = tmp_path_factory.mktemp("busy")
+    subprocess.run(
+        [sys.executable, ROOT / "benchmarks" / "make_store.py", "--runs", "3000",
+         "--experiments", "3", "--metrics", "3", "--steps", "3", "--out", out],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return out / "mlflow.db"
+
+
+def test_an_incremental_pull_decodes_only_the_saved_runs_it_must(
+    busy_db: Path, tmp_path: Path
+) -> None:
+    """New runs and a running run that finished: the pull decodes the finished run's part and
+    the few page runs it reads details of, not the thousands of runs that did not change; the
+    leaders come from the saved policy memo; and it ends with what a full pull reads."""
+    db = tmp_path / "mlflow.db"
+    shutil.copy2(busy_db, db)
+    uri = f"sqlite:///{db}"
+    base = loads(dumps(update(DEFAULT, uri, None).stored))
+    assert base.runs is not None and len(base.runs.saved.parts) >= 5
+    running = next(
+        rid for rid, st in zip(base.runs.saved.ids, base.runs.saved.statuses, strict=True)
+        if st == "RUNNING"
+    )  # fmt: skip
+    c = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run = c.get_run(running)
+    keys = sorted(run.data.metrics)  # new runs log what the others log: the same primary metric
+    for i in range(3):
+        add_run(c, run.info.experiment_id, f"late-{i}", {k: [1.0, 0.5 / (i + 1)] for k in keys})
+    c.set_terminated(running, "FINISHED")
+    result = update(DEFAULT, uri, base)
+    report = result.report
+    assert report.from_index and not report.full
+    assert (report.new_runs, report.updated_runs, report.deleted_runs) == (3, 1, 0)
+    saved = result.stored.runs.saved  # type: ignore[union-attr]
+    assert saved is base.runs.saved
+    # Decoded: the part of the run that finished (to compare), and those of the runs behind
+    # model versions (the registry's files are found from their artifact roots).
+    needed = {running} | {v.run_id for m in result.stored.held.models for v in m.versions}
+    assert saved.decoded_parts == len({saved.part_of(rid) for rid in needed}) < len(saved.parts)
+    full = update(DEFAULT, uri, None)
+    assert result.stored.detail_runs == full.stored.detail_runs
+    assert parts(dumps(result.stored)) == parts(dumps(full.stored))
+    assert snapshot_data(result.snapshot) == snapshot_data(full.snapshot)

@@ -27,6 +27,7 @@ from daybook.store.snapshot_file import (
     FORMAT,
     VERSION,
     IncompatibleSnapshot,
+    LazyRuns,
     SnapshotError,
     StoredSnapshot,
     config_fingerprint,
@@ -57,7 +58,7 @@ def document(data: bytes) -> dict[str, Any]:
     head, *parts = (json.loads(line, parse_constant=refuse) for line in lines(data))
     runs: list[Any] = []
     histories: dict[str, Any] = {}
-    for (kind, count, _), part in zip(head["parts"], parts, strict=True):
+    for (kind, count, _, _), part in zip(head["parts"], parts, strict=True):
         assert len(part) == count
         if kind == "runs":
             runs.extend(part)
@@ -173,16 +174,25 @@ def test_the_file_is_strict_json_with_a_documented_envelope(full_snapshot: Snaps
     data = dumps(stored(full_snapshot))
     doc = document(data)
     assert doc["format"] == FORMAT == "daybook-snapshot"
-    assert doc["version"] == VERSION == 2
+    assert doc["version"] == VERSION == 3
     assert doc["daybook"] == __version__
     assert doc["tracking_uri"] == full_snapshot.tracking_uri
     assert doc["pulled_at"] == 1_764_000_000_000
     assert doc["detail_runs"] == sorted(full_snapshot.histories)
     assert doc["run_order"] is None  # by run id, as pulls order them
+    # the index: every run, in the file's order (by start time), and what a pull compares
+    index = doc["index"]
+    in_time = sorted(full_snapshot.runs, key=lambda r: (r.start_time or 0, r.run_id))
+    assert index["ids"] == [r.run_id for r in in_time] == [r[0] for r in doc["snapshot"]["runs"]]
+    assert index["statuses"] == [r.status for r in in_time]
+    assert index["ends"] == [r.end_time for r in in_time]
+    assert index["parents"] == {r.run_id: r.parent_id for r in in_time if r.parent_id}
+    assert set(index["digests"]) == {r.run_id for r in in_time if r.status == "RUNNING"} != set()
     assert set(doc["snapshot"]) >= {"experiments", "runs", "models", "histories", "artifacts"}
     # one gzip member per line: the head, then the parts its table lists, with their sizes
     assert len(members(data)) == len(lines(data)) == 1 + len(doc["parts"])
-    assert [size for _, _, size in doc["parts"]] == [len(m) for m in members(data)[1:]]
+    assert [size for _, _, size, _ in doc["parts"]] == [len(m) for m in members(data)[1:]]
+    assert [crc for _, _, _, crc in doc["parts"]] == [zlib.crc32(m) for m in members(data)[1:]]
     nan_run = next(r for r in doc["snapshot"]["runs"] if r[2] == "nan-metrics")
     assert nan_run[9]["val_accuracy"][0] == "NaN"  # metrics: [value, step, timestamp]
     infinite = dataclasses.replace(full_snapshot, warnings=())
@@ -237,7 +247,7 @@ def test_runs_are_cut_into_parts_by_start_time_so_new_runs_change_only_the_newes
     newest = max(snap.runs, key=lambda r: r.start_time or 0)
     new = dataclasses.replace(newest, run_id="f" * 32, name="new", start_time=newest.start_time + 1)
     finished = dataclasses.replace(snap.runs[10], status="FAILED")  # an old run changed
-    changed = dataclasses.replace(loaded, snapshot=with_runs(snap, new, finished))
+    changed = dataclasses.replace(loaded, held=with_runs(snap, new, finished), runs=None)
     again = dumps(changed)
     # Saved from the loaded objects or from fresh ones, the same data gives the same bytes.
     fresh = loads(dumps(changed)).snapshot  # new objects, nothing loaded to keep
@@ -253,14 +263,48 @@ def test_a_save_encodes_again_only_parts_whose_runs_are_not_the_objects_loaded()
     """The bytes of a part are kept when its runs are the very objects loaded from it: an
     incremental pull keeps unchanged runs as loaded (a run read again and found equal too)."""
     loaded = loads(dumps(stored(many_runs(3000))))
+    assert loaded.snapshot.runs  # decoded: the parts' bytes are known for the runs made from them
     marker = b"kept, not encoded again"
     key, part = next((k, p) for k, p in loaded.encoded.items() if k[0] == "runs")
     marked = dataclasses.replace(part, data=marker)
-    kept = dataclasses.replace(loaded, encoded={**loaded.encoded, key: marked})
+    kept = dataclasses.replace(
+        loaded, held=loaded.snapshot, runs=None, encoded={**loaded.encoded, key: marked}
+    )
     assert marker in dumps(kept)
     copies = tuple(dataclasses.replace(r) for r in loaded.snapshot.runs)  # equal, not the same
-    fresh = dataclasses.replace(kept, snapshot=dataclasses.replace(loaded.snapshot, runs=copies))
+    fresh = dataclasses.replace(
+        kept, held=dataclasses.replace(loaded.snapshot, runs=copies), runs=None
+    )
     assert marker not in dumps(fresh)
+
+
+def test_a_loaded_snapshot_saves_the_same_bytes_without_decoding_a_run() -> None:
+    """What a pull with nothing new does: load, save. The runs stay the file's bytes."""
+    data = dumps(stored(many_runs(3000)))
+    loaded = loads(data)
+    assert dumps(loaded) == data
+    assert loaded.runs is not None and loaded.runs.saved.decoded_parts == 0
+    assert loaded.run_count == 3000 and "snapshot" not in vars(loaded)  # still not decoded
+
+
+def test_runs_changed_without_decoding_the_rest_save_as_every_run_decoded_would() -> None:
+    """An incremental pull hands the save the runs that changed and the saved ones gone: the
+    save decodes only the parts they touch, and writes the bytes a save of every run writes."""
+    loaded = loads(dumps(stored(many_runs(3000))))
+    saved = loaded.runs.saved  # type: ignore[union-attr]
+    first, middle, last = saved.get([saved.ids[0], saved.ids[1500], saved.ids[-1]]).values()
+    newest = dataclasses.replace(last, run_id="f" * 32, name="new", start_time=last.start_time + 1)
+    late = dataclasses.replace(middle, run_id="0" * 32, name="logged late")  # an old start time
+    failed = dataclasses.replace(middle, status="FAILED")  # a saved run changed
+    changed = {r.run_id: r for r in (newest, late, failed)}
+    lazy = LazyRuns(saved, changed, frozenset({first.run_id}))
+    data = dumps(dataclasses.replace(loaded, runs=lazy))
+    assert 0 < saved.decoded_parts <= 4 < len(saved.parts)
+    runs = {r.run_id: r for r in loaded.snapshot.runs if r.run_id != first.run_id}
+    runs.update(changed)
+    whole = dataclasses.replace(loaded.held, runs=tuple(runs[rid] for rid in sorted(runs)))
+    assert data == dumps(dataclasses.replace(loaded, held=whole, runs=None))
+    assert dataclasses.replace(loaded, runs=lazy).snapshot == whole
 
 
 def test_runs_in_another_order_than_by_id_come_back_in_that_order() -> None:
@@ -381,6 +425,13 @@ def _flip_a_byte(data: bytes) -> bytes:
     return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
 
 
+def _flip_a_byte_in_runs(data: bytes) -> bytes:
+    """A byte of the first part of runs: its bytes are checked on load, though the part is
+    gunzipped only when its runs are asked for."""
+    middle = len(members(data)[0]) + len(members(data)[1]) // 2
+    return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
+
+
 @pytest.mark.parametrize(
     "damage",
     [
@@ -390,8 +441,17 @@ def _flip_a_byte(data: bytes) -> bytes:
         _damage_count,
         _flip_a_byte,
         lambda data: members(data)[0] + b"".join(members(data)[2:]),
+        _flip_a_byte_in_runs,
     ],
-    ids=["cut-short", "runs-on", "table-sizes", "table-counts", "flipped-byte", "part-missing"],
+    ids=[
+        "cut-short",
+        "runs-on",
+        "table-sizes",
+        "table-counts",
+        "flipped-byte",
+        "part-missing",
+        "flipped-byte-in-runs",
+    ],
 )
 def test_a_damaged_part_or_table_of_parts_is_one_line(
     tmp_path: Path, damage: typing.Callable[[bytes], bytes]
@@ -404,6 +464,28 @@ def test_a_damaged_part_or_table_of_parts_is_one_line(
     assert str(info.value).startswith(f"{path}: damaged snapshot (")
     assert str(info.value).endswith("; run `daybook pull --full` to write a new one")
     assert "\n" not in str(info.value)
+
+
+def test_a_part_of_runs_unlike_its_index_is_refused_in_one_line_when_decoded(
+    tmp_path: Path,
+) -> None:
+    """Whole bytes holding other runs than the head's index says (a file put together by
+    hand): refused when the part is decoded, in the same one line."""
+    path = snapshot_path(tmp_path)
+    save(path, stored(many_runs(600)))
+    head, first, *rest = members(path.read_bytes())
+    rows = json.loads(gzip.decompress(first))
+    swapped = gzip.compress(json.dumps(rows[::-1]).encode())
+    doc = json.loads(gzip.decompress(head))
+    doc["parts"][0][2:] = [len(swapped), zlib.crc32(swapped)]
+    path.write_bytes(gzip.compress(json.dumps(doc).encode()) + swapped + b"".join(rest))
+    loaded = load(path)
+    with pytest.raises(SnapshotError) as info:
+        assert loaded.snapshot
+    assert str(info.value) == (
+        f"{path}: damaged snapshot (ValueError: a part of runs does not hold the runs the index "
+        "says); run `daybook pull --full` to write a new one"
+    )
 
 
 def test_a_version_1_file_in_several_members_is_named_as_such(tmp_path: Path) -> None:

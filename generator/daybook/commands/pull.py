@@ -13,7 +13,7 @@ from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.sources.mkdocs_yml import read_layout
 from daybook.sources.notes import read_journal
 from daybook.store.lock import site_lock
-from daybook.store.pull import current_settings, refresh
+from daybook.store.pull import PullResult, current_settings, refresh
 from daybook.store.records import record_aliases
 from daybook.store.snapshot_file import load as load_snapshot
 from daybook.store.snapshot_file import snapshot_path
@@ -45,8 +45,25 @@ def pull_site(
     recent_since: int | None = None,
     later: contextlib.ExitStack | None = None,
 ) -> tuple[Snapshot, ModelRecords]:
+    """`pull_result`, for a caller that goes on with the snapshot."""
+    result, records = pull_result(
+        site, progress, full=full, journal=journal, recent_since=recent_since, later=later
+    )
+    return result.snapshot, records
+
+
+def pull_result(
+    site: Site,
+    progress: Progress = _quiet,
+    *,
+    full: bool = False,
+    journal: JournalInput | None = None,
+    recent_since: int | None = None,
+    later: contextlib.ExitStack | None = None,
+) -> tuple[PullResult, ModelRecords]:
     """`daybook pull`: update the site's saved snapshot from the store (incrementally unless
-    `full`), and record any alias moves it saw.
+    `full`), and record any alias moves it saw. The result's snapshot is decoded only if
+    asked for (`daybook pull` alone never does: an incremental pull decodes few runs).
 
     Under the site lock from reading the saved snapshot to appending the history: a second run
     then compares the store with what the first one recorded, so no move is recorded twice."""
@@ -64,13 +81,13 @@ def pull_site(
             later=later,  # a caller that renders next: a big snapshot is saved meanwhile
         )
         # "observed at" of any alias move this pull sees: when it began reading
-        records, moved = record_aliases(site, result.snapshot, result.stored.pulled_at)
+        records, moved = record_aliases(site, result.stored.held.models, result.stored.pulled_at)
     for problem in records.problems:
         if problem.code == "history.torn":  # repaired, but worth a line: something was killed
             progress(str(problem))
     if moved:
         progress(f"recorded {moved} alias change(s) in {records.history_path}")
-    return result.snapshot, records
+    return result, records
 
 
 def offline_snapshot(site: Site, progress: Progress = _quiet) -> Snapshot:

@@ -8,11 +8,12 @@ the file format is `store.history`.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 
 from daybook.analysis.deployments import observe
 from daybook.core.site import Site
-from daybook.core.snapshot import ModelRecords, Problem, Snapshot
+from daybook.core.snapshot import ModelRecords, Problem, RegisteredModel
 from daybook.sources.cards import read_cards
 from daybook.store.history import append_history, read_history, repair_history, to_second
 
@@ -30,7 +31,7 @@ def read_records(site: Site) -> ModelRecords:
 
 
 def record_aliases(
-    site: Site, snapshot: Snapshot, observed_at: int | None = None
+    site: Site, models: Sequence[RegisteredModel], observed_at: int | None = None
 ) -> tuple[ModelRecords, int]:
     """Append the alias moves since the last recorded state (the whole state, the first time)
     and return the records with them, and how many were appended. `observed_at` is the pull's
@@ -55,7 +56,7 @@ def record_aliases(
     if any(p.code == "history.read" for p in records.problems):
         return records, 0
     when = to_second(int(time.time() * 1000) if observed_at is None else observed_at)
-    new = observe(records.history, snapshot.models, when)
+    new = observe(records.history, models, when)
     if not new:
         return records, 0
     append_history(site.root / site.config.models.alias_history, new)
