@@ -7,14 +7,16 @@ reader and writer.
 
 Gzipped JSON Lines (strict JSON: NaN and infinities are the strings "NaN", "Infinity",
 "-Infinity"): a head (everything but the runs and the metric histories, and a table of the parts
-that follow), then the runs and the histories in parts, each part its own gzip member. Parts are
-cut where an item's own key says (not every N items), runs in start-time order: a new run lands
-in the newest part and a changed run changes only its part, so a save re-encodes only the parts
-that changed (the others' bytes are kept from the load), and a load gunzips the parts on all
-cores. One explicit to/from function per dataclass so a field nobody wrote code for cannot slip
-through unnoticed, and bytes that depend only on the data (sorted keys where order is free,
-parts cut by content, gzip header without name or time). Written to a temporary file beside it
-and renamed into place, so a pull that dies half way leaves the previous snapshot intact.
+that follow, and an index of every run with the page policy's memo), then the runs and the
+histories in parts, each part its own gzip member. Parts are cut where an item's own key says (not
+every N items), runs in start-time order: a new run lands in the newest part and a changed run
+changes only its part, so a save re-encodes only the parts that changed (the others' bytes are kept
+from the load). A load decodes the head and the histories; the runs stay bytes until asked for
+(`SavedRuns`), so an incremental pull decodes only the few it needs. One explicit to/from function
+per dataclass so a field nobody wrote code for cannot slip through unnoticed, and bytes that depend
+only on the data (sorted keys where order is free, parts cut by content, gzip header without name
+or time). Written to a temporary file beside it and renamed into place, so a pull that dies half
+way leaves the previous snapshot intact.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from daybook.core.snapshot import (
 from daybook.store.atomic import write_atomic
 
 FORMAT = "daybook-snapshot"
-VERSION = 3  # bump on any change a version-2 reader would misread; see docs/guide/snapshots.md
+VERSION = 3  # bump on any change a version-3 reader would misread; see docs/guide/snapshots.md
 SNAPSHOT_DIR = ".daybook"
 SNAPSHOT_FILE = "snapshot.json.gz"
 COMPRESSLEVEL = 1  # level 6 makes files ~15% smaller and saving ~3x slower
