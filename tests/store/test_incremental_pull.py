@@ -110,6 +110,9 @@ def test_an_incremental_pull_reads_only_what_changed(copy: StoreInfo, force_clie
 
     result = incremental(DEFAULT, copy, first.stored, force_client=force_client)
     report = result.report
+    # sqlite's run index: decided from the saved index and policy memo, no saved run decoded
+    # but those that changed or went; a server has no run index and decodes them all.
+    assert report.from_index is not force_client
     assert (report.new_runs, report.updated_runs, report.deleted_runs) == (2, 1, 1)
     assert report.fetched_runs == 3  # the two new runs and the one that was still running
     # Histories for the new leader and the run that finished; every other page run reused.
@@ -166,6 +169,7 @@ def test_runs_that_newly_get_a_page_have_their_histories_read(copy: StoreInfo) -
     wide = DaybookConfig(run_pages=RunPages(top=3, parents=False, registered=False))
     mentioned = copy.runs["failed"][:10]  # notes may name a run by an id prefix
     result = incremental(wide, copy, first.stored, extra_page_runs=[mentioned])
+    assert not result.report.from_index  # the saved memo kept the best 2 × 1: decided anew
     added = result.stored.detail_runs - first.stored.detail_runs
     assert copy.runs["failed"] in added
     assert result.report.histories_read == len(added)
