@@ -43,8 +43,8 @@ from daybook.sources.client import ClientReader
 from daybook.sources.database import display_uri, is_database_uri, readonly_url
 from daybook.sources.mlflow import open_reader
 from daybook.sources.sql import SqlReader
-from daybook.store.pull import pull
-from daybook.store.snapshot_file import load, snapshot_path
+from daybook.store.pull import pull, update
+from daybook.store.snapshot_file import dumps, load, loads, snapshot_path
 from helpers import error_lines, read_tree, run_cli, snapshot_data, stray_files
 
 EVERY_RUN = DaybookConfig(run_pages=RunPages(all=True))
@@ -331,6 +331,32 @@ def store_copy(server: Any, db_store: tuple) -> Callable[[str], str]:
         return name
 
     return copy
+
+
+def test_an_incremental_pull_of_a_server_database_ends_with_the_full_pull(
+    server: Any, store_copy: Callable[[str], str], tmp_path: Path
+) -> None:
+    """A store whose URI holds a password pulls incrementally (the saved URI is masked, and
+    was once compared unmasked, so every pull was full); the run index is read from the server
+    as from sqlite, the pull decides from the saved index, and it ends with what a full pull
+    reads."""
+    uri = server.url(store_copy("incremental"))
+    base = loads(dumps(update(DaybookConfig(), uri, None).stored))  # as from the file
+    experiment = max(base.held.experiments, key=lambda e: e.experiment_id).experiment_id
+    with contextlib.chdir(tmp_path):  # anything MLflow might leave stays here
+        from mlflow import MlflowClient
+
+        c = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        rid = c.create_run(experiment, run_name="logged-late").info.run_id
+        c.log_metric(rid, "val_accuracy", 0.5, step=0)
+        c.set_terminated(rid, "FINISHED")
+    assert "@" in uri and "•" in base.tracking_uri  # a password, masked in the snapshot
+    result = update(DaybookConfig(), uri, base)
+    assert not result.report.full, result.report.reason
+    assert result.report.from_index and result.report.new_runs == 1
+    full = update(DaybookConfig(), uri, None)
+    assert result.stored.detail_runs == full.stored.detail_runs
+    assert snapshot_data(result.snapshot) == snapshot_data(full.snapshot)
 
 
 def test_mlflow_cannot_even_add_its_default_experiment(

@@ -294,7 +294,10 @@ def _update(
     recent_since: int | None,
 ) -> PullResult:
     started = _now_ms()
-    display = strip_credentials(tracking_uri)
+    masker = _Masker(config)
+    # As the snapshot keeps it: credentials stripped, then masked as every saved text is (a
+    # database URI's `***@` becomes `••••••@`), so an unchanged URI compares equal.
+    display = masker.text(strip_credentials(tracking_uri))
     fingerprint = config_fingerprint(config)
     base = previous
     if previous is not None:
@@ -305,7 +308,6 @@ def _update(
     try:
         how = f"changes since {_when(base.pulled_at)}" if base else f"everything: {reason}"
         progress(f"reading {display} ({reader.kind}); {how}")
-        masker = _Masker(config)
         experiments = sorted(
             (
                 masker.experiment(e)
@@ -436,7 +438,7 @@ def _indexed(
         and not lazy.changed
         and not lazy.removed
         and lazy.saved.run_order is None
-        and isinstance(reader, IndexedReader)
+        and isinstance(reader, (IndexedReader, SearchingReader))
         and recent_since is None  # the recent runs are chosen from every run's times
         and not config.run_pages.all
         and isinstance(base.policy, Mapping)
@@ -474,29 +476,23 @@ def _update_from_index(
     if memo.top != top:
         return None
     exp_ids = [e.experiment_id for e in experiments]
-    index = _read_index(reader, exp_ids)
-    # Loops over every run of a big store, so in C where it can be (map, zip, sets).
-    then = dict(zip(saved.ids, zip(saved.statuses, saved.ends, strict=True), strict=True))
+    kept = set(saved.ids)  # the saved runs of experiments still read
     if not set(exp_ids).issuperset(saved.experiments):
         wanted_exps = set(exp_ids)
-        then = {
-            rid: v
-            for (rid, v), e in zip(then.items(), saved.experiments, strict=True)
-            if e in wanted_exps
+        kept = {
+            rid for rid, e in zip(saved.ids, saved.experiments, strict=True) if e in wanted_exps
         }
-    moved = index.items() - then.items()
-    going = compress(saved.ids, map(LIVE.__contains__, saved.statuses))
-    ids = sorted({rid for rid, _ in moved}.union(going).intersection(index))
-    fetched = masker.runs(reader.read_runs_by_id(ids, exp_ids))
-    # Gone: saved, and no longer active in the store (or gone by the time it was read by id).
-    removed = set(saved.ids).difference(index)
-    removed.update(set(ids).intersection(then).difference(r.run_id for r in fetched))
+    if isinstance(reader, IndexedReader):
+        fetched, gone, n_read = _changes_by_index(reader, saved, kept, exp_ids, masker)
+    else:
+        fetched, gone, n_read = _changes_by_search(reader, base, saved, kept, exp_ids, masker)
+    removed = set(saved.ids).difference(kept).union(gone)
     changed: dict[str, Run] = {}
     new: list[str] = []
     updated: set[str] = set()
     compare: list[Run] = []
     for r in fetched:
-        if r.run_id not in then:
+        if r.run_id not in kept:
             new.append(r.run_id)
             changed[r.run_id] = r
         elif saved.digests.get(r.run_id) != digest(r):  # else the saved run stays, undecoded
@@ -513,7 +509,7 @@ def _update_from_index(
     deleted = sorted(removed.intersection(saved.position()))
     progress(
         f"{len(new)} new runs, {len(updated)} updated, {len(deleted)} deleted "
-        f"(read {len(fetched)} runs; {lazy.count} in {len(experiments)} experiments)"
+        f"(read {n_read} runs; {lazy.count} in {len(experiments)} experiments)"
     )
     models = sorted((masker.model(m) for m in reader.read_models()), key=lambda m: m.name)
     progress(f"read {len(models)} registered models")
@@ -557,7 +553,7 @@ def _update_from_index(
     progress(f"read the files of {len(model_files)} model versions")
     held = masker.snapshot(
         Snapshot(
-            tracking_uri=strip_credentials(tracking_uri),
+            tracking_uri=masker.text(strip_credentials(tracking_uri)),
             experiments=tuple(experiments),
             runs=(),
             models=tuple(models),
@@ -576,7 +572,7 @@ def _update_from_index(
         new_runs=len(new),
         updated_runs=len(updated),
         deleted_runs=len(deleted),
-        fetched_runs=len(fetched),
+        fetched_runs=n_read,
         histories_read=len(to_read),
         histories_reused=len(reuse),
         artifacts_listed=len(to_read),
@@ -592,9 +588,50 @@ def _update_from_index(
     return PullResult(stored, report)
 
 
-def _read_index(reader: Reader, exp_ids: list[str]) -> dict[str, tuple[str, int | None]]:
-    assert isinstance(reader, IndexedReader)
-    return reader.read_run_index(exp_ids)
+def _changes_by_index(
+    reader: IndexedReader, saved: SavedRuns, kept: set[str], exp_ids: list[str], masker: _Masker
+) -> tuple[list[Run], set[str], int]:
+    """`_changed_runs`'s run index, against the saved index: the runs read (masked), the saved
+    runs gone, and how many were read. Loops over every run of a big store, so in C where it can
+    be (map, zip, sets)."""
+    index = reader.read_run_index(exp_ids)
+    then = dict(zip(saved.ids, zip(saved.statuses, saved.ends, strict=True), strict=True))
+    if len(kept) < len(then):
+        then = {rid: v for rid, v in then.items() if rid in kept}
+    moved = index.items() - then.items()
+    going = compress(saved.ids, map(LIVE.__contains__, saved.statuses))
+    ids = sorted({rid for rid, _ in moved}.union(going).intersection(index))
+    fetched = masker.runs(reader.read_runs_by_id(ids, exp_ids))
+    # Gone: no longer active in the store (or gone by the time it was read by id).
+    gone = kept.difference(index)
+    gone.update(kept.intersection(ids).difference(r.run_id for r in fetched))
+    return fetched, gone, len(fetched)
+
+
+def _changes_by_search(
+    reader: Reader,
+    base: StoredSnapshot,
+    saved: SavedRuns,
+    kept: set[str],
+    exp_ids: list[str],
+    masker: _Masker,
+) -> tuple[list[Run], set[str], int]:
+    """`_changed_runs`'s searches (MLflow's client), against the saved index: the same
+    searches, with the saved runs still going taken from the index."""
+    assert isinstance(reader, SearchingReader)
+    since = base.pulled_at - SEARCH_MARGIN_MS
+    seen_exps = {e.experiment_id for e in base.held.experiments}
+    found = {r.run_id: r for r in reader.read_changed_runs(exp_ids, since)}
+    new_exps = [e for e in exp_ids if e not in seen_exps]  # new, or restored from deletion
+    if new_exps:
+        found.update((r.run_id, r) for r in reader.read_runs(new_exps))
+    going = compress(saved.ids, map(LIVE.__contains__, saved.statuses))
+    live = sorted(rid for rid in going if rid in kept and rid not in found)
+    found.update((r.run_id, r) for r in reader.read_runs_by_id(live, exp_ids))
+    gone = reader.read_deleted_run_ids(exp_ids)
+    gone.update(rid for rid in live if rid not in found)  # neither active nor deleted: purged
+    read = [r for rid, r in found.items() if rid not in gone]
+    return masker.runs(read), gone.intersection(kept), len(found)
 
 
 def _leaders(
@@ -914,6 +951,9 @@ class _Masker:
 
     def remember_free(self, strings: Iterable[str]) -> None:
         self._redactor.remember_free(strings)
+
+    def text(self, text: str) -> str:
+        return self._redactor.value(text)
 
     def experiment(self, exp: Experiment) -> Experiment:
         return self._redactor.value(exp)
