@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, replace
 from itertools import compress
 from operator import attrgetter
@@ -34,6 +34,7 @@ from daybook.core.snapshot import (
     Experiment,
     Metric,
     MetricHistory,
+    ModelFiles,
     RegisteredModel,
     Run,
     Snapshot,
@@ -363,30 +364,10 @@ def _update(
                 for rid in wanted
                 if rid in base.detail_runs and rid not in changed and by_id[rid].status not in LIVE
             }
-        to_read = [rid for rid in wanted if rid not in reuse]
-        histories = _details(
-            _read_histories(reader, to_read, by_id, tracking_uri, force_client),
-            base.snapshot.histories if base else {},
-            reuse,
-        )
-        progress(
-            f"read metric histories of {len(to_read)} runs"
-            + (f", reused {len(reuse)}" if base else "")
-        )
-        listed: dict[str, tuple[Artifact, ...]] = {}
-        for rid in to_read:
-            listing = list_artifacts(by_id[rid].artifact_uri, tracking_uri)
-            if listing:
-                listed[rid] = listing
-        artifacts = _details(listed, base.snapshot.artifacts if base else {}, reuse)
-        progress(
-            f"listed artifacts of {len(to_read)} runs" + (f", reused {len(reuse)}" if base else "")
-        )
-        files_of = wanted_versions(models, config.models.files_versions)
-        files_of.update(extra_model_versions)
-        model_files = read_model_files(reader, models, by_id, files_of, tracking_uri)
-        missing = absent_runs(reader, (v.run_id for m in models for v in m.versions), by_id)
-        progress(f"read the files of {len(model_files)} model versions")
+        histories, artifacts, model_files, missing, to_read = _read_details(
+            config, reader, wanted, reuse, by_id, by_id.keys(), base, models,
+            extra_model_versions, tracking_uri, force_client, progress,
+        )  # fmt: skip
     finally:
         reader.close()
     snapshot = masker.snapshot(
@@ -531,26 +512,10 @@ def _update_from_index(
         for rid in wanted
         if rid in base.detail_runs and rid not in fresh and view.status(rid) not in LIVE
     }
-    to_read = [rid for rid in wanted if rid not in reuse]
-    by_id = {rid: view[rid] for rid in to_read}
-    histories = _details(
-        _read_histories(reader, to_read, by_id, tracking_uri, force_client),
-        base.held.histories,
-        reuse,
-    )
-    progress(f"read metric histories of {len(to_read)} runs, reused {len(reuse)}")
-    listed: dict[str, tuple[Artifact, ...]] = {}
-    for rid in to_read:
-        listing = list_artifacts(by_id[rid].artifact_uri, tracking_uri)
-        if listing:
-            listed[rid] = listing
-    artifacts = _details(listed, base.held.artifacts, reuse)
-    progress(f"listed artifacts of {len(to_read)} runs, reused {len(reuse)}")
-    files_of = wanted_versions(models, config.models.files_versions)
-    files_of.update(extra_model_versions)
-    model_files = read_model_files(reader, models, view, files_of, tracking_uri)
-    missing = absent_runs(reader, (v.run_id for m in models for v in m.versions), known)
-    progress(f"read the files of {len(model_files)} model versions")
+    histories, artifacts, model_files, missing, to_read = _read_details(
+        config, reader, wanted, reuse, view, known, base, models, extra_model_versions,
+        tracking_uri, force_client, progress,
+    )  # fmt: skip
     held = masker.snapshot(
         Snapshot(
             tracking_uri=masker.text(strip_credentials(tracking_uri)),
@@ -586,6 +551,53 @@ def _update_from_index(
         memo.to_data(),
     )  # fmt: skip
     return PullResult(stored, report)
+
+
+def _read_details(
+    config: DaybookConfig,
+    reader: Reader,
+    wanted: list[str],
+    reuse: set[str],
+    runs: Mapping[str, Run],
+    known: Set[str],
+    base: StoredSnapshot | None,
+    models: Sequence[RegisteredModel],
+    extra_model_versions: Iterable[tuple[str, int]],
+    tracking_uri: str,
+    force_client: bool,
+    progress: Progress,
+) -> tuple[
+    dict[str, tuple[MetricHistory, ...]],
+    dict[str, tuple[Artifact, ...]],
+    tuple[ModelFiles, ...],
+    dict[str, str],
+    list[str],
+]:
+    """What a pull reads beyond the runs: the histories and artifact listings of the page runs
+    `wanted` but those it `reuse`s from `base`, the files of the model versions shown, and why
+    a version's run is not among the runs `known`. Returns those and the runs read."""
+    to_read = [rid for rid in wanted if rid not in reuse]
+    by_id = {rid: runs[rid] for rid in to_read}
+    again = f", reused {len(reuse)}" if base else ""
+    histories = _details(
+        _read_histories(reader, to_read, by_id, tracking_uri, force_client),
+        base.held.histories if base else {},
+        reuse,
+    )
+    progress(f"read metric histories of {len(to_read)} runs{again}")
+    listed: dict[str, tuple[Artifact, ...]] = {}
+    for rid in to_read:
+        listing = list_artifacts(by_id[rid].artifact_uri, tracking_uri)
+        if listing:
+            listed[rid] = listing
+    artifacts = _details(listed, base.held.artifacts if base else {}, reuse)
+    progress(f"listed artifacts of {len(to_read)} runs{again}")
+    files_of = wanted_versions(models, config.models.files_versions)
+    files_of.update(extra_model_versions)
+    model_files = read_model_files(reader, models, runs, files_of, tracking_uri)
+    missing = absent_runs(reader, (v.run_id for m in models for v in m.versions), known)
+    progress(f"read the files of {len(model_files)} model versions")
+    return histories, artifacts, model_files, missing, to_read
 
 
 def _changes_by_index(

@@ -658,24 +658,45 @@ def _dumps(stored: StoredSnapshot) -> bytes:
     else:
         in_time = sorted(snap.runs, key=_time_order)
         runs = _split(in_time, map(_RUN_ID, in_time), RUNS_PER_PART)
-    by_run = sorted(snap.histories.items())
+
+    def run_parts() -> Iterator[_RunPart]:
+        for part in runs:
+            old = stored.encoded.get(("runs", part[0].run_id))
+            kept = old.data if old is not None and _same(old.items, part, is_) else None
+            yield len(part), kept, functools.partial(_encode_runs, part)
+
+    return _write(stored, snap, run_parts(), None if by_id else ids, _index(in_time))
+
+
+# A part of runs to write: its count, and its bytes when kept, else what encodes it as JSON.
+_RunPart = tuple[int, bytes | None, Callable[[], bytes]]
+
+
+def _write(
+    stored: StoredSnapshot,
+    held: Snapshot,
+    run_parts: Iterable[_RunPart],
+    run_order: list[str] | None,
+    index: dict[str, Any],
+) -> bytes:
+    """The file: the head, the parts of runs given, and the histories of `held` in parts
+    (those whose items are the very objects loaded keep their bytes). The JSON is made here,
+    the gzip on the other cores meanwhile (zlib lets go of the GIL)."""
+    by_run = sorted(held.histories.items())
     histories = _split(by_run, map(_FIRST, by_run), HISTORIES_PER_PART)
     table: list[list[Any]] = []
     members: list[bytes | Future[bytes]] = []
-    # The JSON is made here, the gzip on the other cores meanwhile (zlib lets go of the GIL).
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        for kind, parts, same, encoder in (
-            ("runs", runs, is_, _encode_runs),
-            ("histories", histories, _same_histories, _encode_histories),
-        ):
-            for part in parts:
-                first = part[0].run_id if kind == "runs" else part[0][0]
-                old = stored.encoded.get((kind, first))
-                if old is not None and _same(old.items, part, same):
-                    members.append(old.data)
-                else:
-                    members.append(pool.submit(_gzip, encoder(part)))
-                table.append([kind, len(part)])
+        for count, kept, encode in run_parts:
+            members.append(kept if kept is not None else pool.submit(_gzip, encode()))
+            table.append(["runs", count])
+        for part in histories:
+            old = stored.encoded.get(("histories", part[0][0]))
+            if old is not None and _same(old.items, part, _same_histories):
+                members.append(old.data)
+            else:
+                members.append(pool.submit(_gzip, _encode_histories(part)))
+            table.append(["histories", len(part)])
         datas = [m if isinstance(m, bytes) else m.result() for m in members]
     for row, data in zip(table, datas, strict=True):
         row += [len(data), zlib.crc32(data)]
@@ -683,15 +704,15 @@ def _dumps(stored: StoredSnapshot) -> bytes:
         "format": FORMAT,
         "version": VERSION,
         "daybook": stored.daybook,
-        "tracking_uri": snap.tracking_uri,
+        "tracking_uri": held.tracking_uri,
         "pulled_at": stored.pulled_at,
         "config_fingerprint": stored.config_fingerprint,
         "detail_runs": sorted(stored.detail_runs),
-        "run_order": None if by_id else ids,  # None: by run id
+        "run_order": run_order,  # None: by run id
         "parts": table,  # [kind, items, bytes, CRC-32 of the bytes] of each gzip member after it
-        "index": _index(in_time),
+        "index": index,
         "policy": stored.policy,
-        "snapshot": snapshot_to_dict(snap),
+        "snapshot": snapshot_to_dict(held),
     }
     return _gzip(orjson.dumps(head, option=orjson.OPT_APPEND_NEWLINE)) + b"".join(datas)
 
@@ -768,53 +789,30 @@ def _dumps_lazy(stored: StoredSnapshot, lazy: LazyRuns) -> bytes:
     parents.update((r.run_id, p) for r in lazy.changed.values() if (p := r.tags.get(TAG_PARENT)))
     digests = {rid: d for rid, d in saved.digests.items() if rid not in drop}
     digests.update((r.run_id, digest(r)) for r in lazy.changed.values() if r.status in LIVE)
-    by_run = sorted(stored.held.histories.items())
-    histories = _split(by_run, map(_FIRST, by_run), HISTORIES_PER_PART)
-    table: list[list[Any]] = []
-    members: list[bytes | Future[bytes]] = []
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+    index = {
+        "ids": ids,
+        "experiments": exps,
+        "statuses": statuses,
+        "starts": starts,
+        "ends": ends,
+        "parents": _in_order(parents, ids),
+        "digests": _in_order(digests, ids),
+    }
+
+    def encode(part: list[str]) -> bytes:
+        have = saved.get(rid for rid in part if rid not in lazy.changed)
+        have.update((rid, lazy.changed[rid]) for rid in part if rid in lazy.changed)
+        return _encode_runs(list(map(have.__getitem__, part)))
+
+    def run_parts() -> Iterator[_RunPart]:
         for part in runs:
             k = old_parts.get(part[0])
+            kept = None
             if k is not None and saved.part_ids(k) == part and drop.isdisjoint(part):
-                members.append(saved.parts[k][1])
-            else:
-                have = saved.get(rid for rid in part if rid not in lazy.changed)
-                have.update((rid, lazy.changed[rid]) for rid in part if rid in lazy.changed)
-                members.append(pool.submit(_gzip, _encode_runs(list(map(have.__getitem__, part)))))
-            table.append(["runs", len(part)])
-        for part in histories:
-            old = stored.encoded.get(("histories", part[0][0]))
-            if old is not None and _same(old.items, part, _same_histories):
-                members.append(old.data)
-            else:
-                members.append(pool.submit(_gzip, _encode_histories(part)))
-            table.append(["histories", len(part)])
-        datas = [m if isinstance(m, bytes) else m.result() for m in members]
-    for row, data in zip(table, datas, strict=True):
-        row += [len(data), zlib.crc32(data)]
-    head = {
-        "format": FORMAT,
-        "version": VERSION,
-        "daybook": stored.daybook,
-        "tracking_uri": stored.held.tracking_uri,
-        "pulled_at": stored.pulled_at,
-        "config_fingerprint": stored.config_fingerprint,
-        "detail_runs": sorted(stored.detail_runs),
-        "run_order": None,
-        "parts": table,
-        "index": {
-            "ids": ids,
-            "experiments": exps,
-            "statuses": statuses,
-            "starts": starts,
-            "ends": ends,
-            "parents": _in_order(parents, ids),
-            "digests": _in_order(digests, ids),
-        },
-        "policy": stored.policy,
-        "snapshot": snapshot_to_dict(stored.held),
-    }
-    return _gzip(orjson.dumps(head, option=orjson.OPT_APPEND_NEWLINE)) + b"".join(datas)
+                kept = saved.parts[k][1]  # the saved part's runs, all as saved
+            yield len(part), kept, functools.partial(encode, part)
+
+    return _write(stored, stored.held, run_parts(), None, index)
 
 
 def _or0(v: int | None) -> int:
