@@ -464,9 +464,13 @@ def _update_from_index(
             rid for rid, e in zip(saved.ids, saved.experiments, strict=True) if e in wanted_exps
         }
     if isinstance(reader, IndexedReader):
-        fetched, gone, n_read = _changes_by_index(reader, saved, kept, exp_ids, masker)
+        fetched, gone, n_read = _changes_by_index(
+            reader, kept, saved.ids, saved.statuses, saved.ends, exp_ids, masker
+        )
     else:
-        fetched, gone, n_read = _changes_by_search(reader, base, saved, kept, exp_ids, masker)
+        fetched, gone, n_read = _changes_by_search(
+            reader, base, kept, saved.ids, saved.statuses, exp_ids, masker
+        )
     removed = set(saved.ids).difference(kept).union(gone)
     changed: dict[str, Run] = {}
     new: list[str] = []
@@ -601,43 +605,55 @@ def _read_details(
 
 
 def _changes_by_index(
-    reader: IndexedReader, saved: SavedRuns, kept: set[str], exp_ids: list[str], masker: _Masker
+    reader: IndexedReader,
+    kept: set[str],
+    ids: Sequence[str],
+    statuses: Sequence[str],
+    ends: Sequence[int | None],
+    exp_ids: list[str],
+    masker: _Masker,
 ) -> tuple[list[Run], set[str], int]:
-    """`_changed_runs`'s run index, against the saved index: the runs read (masked), the saved
-    runs gone, and how many were read. Loops over every run of a big store, so in C where it can
-    be (map, zip, sets)."""
+    """What changed, by the store's run index: every active id with its status and end time,
+    in one query, against the previous runs' (`ids`, `statuses`, `ends`; those still read:
+    `kept`). Reads the new ids, those whose status or end time moved, and those still going.
+    Returns the runs read (masked), the kept runs gone, and how many were read. Loops over
+    every run of a big store, so in C where it can be (map, zip, sets)."""
     index = reader.read_run_index(exp_ids)
-    then = dict(zip(saved.ids, zip(saved.statuses, saved.ends, strict=True), strict=True))
+    then = dict(zip(ids, zip(statuses, ends, strict=True), strict=True))
     if len(kept) < len(then):
         then = {rid: v for rid, v in then.items() if rid in kept}
     moved = index.items() - then.items()
-    going = compress(saved.ids, map(LIVE.__contains__, saved.statuses))
-    ids = sorted({rid for rid, _ in moved}.union(going).intersection(index))
-    fetched = masker.runs(reader.read_runs_by_id(ids, exp_ids))
+    going = compress(ids, map(LIVE.__contains__, statuses))  # may change at any time
+    read = sorted({rid for rid, _ in moved}.union(going).intersection(index))
+    fetched = masker.runs(reader.read_runs_by_id(read, exp_ids))
     # Gone: no longer active in the store (or gone by the time it was read by id).
     gone = kept.difference(index)
-    gone.update(kept.intersection(ids).difference(r.run_id for r in fetched))
+    gone.update(kept.intersection(read).difference(r.run_id for r in fetched))
     return fetched, gone, len(fetched)
 
 
 def _changes_by_search(
     reader: Reader,
     base: StoredSnapshot,
-    saved: SavedRuns,
     kept: set[str],
+    ids: Sequence[str],
+    statuses: Sequence[str],
     exp_ids: list[str],
     masker: _Masker,
 ) -> tuple[list[Run], set[str], int]:
-    """`_changed_runs`'s searches (MLflow's client), against the saved index: the same
-    searches, with the saved runs still going taken from the index."""
-    assert isinstance(reader, SearchingReader)
+    """What changed, by searches (MLflow's client: servers, other databases): runs started or
+    ended since the last pull (less a margin), runs of experiments not seen before, runs still
+    going (from the previous `ids` and `statuses`), and the ids of deleted runs. Returns as
+    `_changes_by_index` does (how many: every run found)."""
+    if not isinstance(reader, SearchingReader):
+        raise TypeError(f"{type(reader).__name__} can neither index nor search runs")
     since = base.pulled_at - SEARCH_MARGIN_MS
     seen_exps = {e.experiment_id for e in base.held.experiments}
     found = {r.run_id: r for r in reader.read_changed_runs(exp_ids, since)}
     new_exps = [e for e in exp_ids if e not in seen_exps]  # new, or restored from deletion
     if new_exps:
         found.update((r.run_id, r) for r in reader.read_runs(new_exps))
-    going = compress(saved.ids, map(LIVE.__contains__, saved.statuses))
+    going = compress(ids, map(LIVE.__contains__, statuses))
     live = sorted(rid for rid in going if rid in kept and rid not in found)
     found.update((r.run_id, r) for r in reader.read_runs_by_id(live, exp_ids))
     gone = reader.read_deleted_run_ids(exp_ids)
@@ -884,50 +900,29 @@ def _changed_runs(
     experiments: Sequence[Experiment],
     masker: _Masker,
 ) -> tuple[list[Run], int]:
-    """The runs now, from `base` and what the store says changed; and how many were read.
-
-    With a run index (sqlite): every active id with its status and end time, in one query;
-    read the new ids, those whose status or end time moved, and those that were still going.
-    Without one (MLflow's client: servers, other databases): searches for runs started or ended
-    since the last pull (less a margin), runs still going, runs of experiments not seen before,
-    and the ids of deleted runs.
-    """
+    """The runs now, from `base` (every run decoded) and what the store says changed
+    (`_changes_by_index`, else `_changes_by_search`); and how many were read."""
     exp_ids = [e.experiment_id for e in experiments]
     wanted_exps = set(exp_ids)
     # Loops over every run of the store: in C where they can be (map, zip, set operations).
     kept = base.snapshot.runs
     if not wanted_exps.issuperset(map(_EXPERIMENT_ID, kept)):
         kept = tuple(r for r in kept if r.experiment_id in wanted_exps)
-    prev = dict(zip(map(_RUN_ID, kept), kept, strict=True))
+    ids, statuses = list(map(_RUN_ID, kept)), list(map(_STATUS, kept))
     if isinstance(reader, IndexedReader):
-        index = reader.read_run_index(exp_ids)
-        # New runs and moved ones: a set difference of the two indexes, (status, end time) by id
-        then = zip(map(_STATUS, kept), map(_END_TIME, kept), strict=True)
-        moved = index.items() - dict(zip(map(_RUN_ID, kept), then, strict=True)).items()
-        going = [r.run_id for r in kept if r.status in LIVE]  # may change at any time
-        ids = sorted({rid for rid, _ in moved}.union(going).intersection(index))
-        fetched = masker.runs(reader.read_runs_by_id(ids, exp_ids))
-        runs = dict(prev)  # a copy in C, then the few runs read again or gone taken out
-        for rid in set(ids).union(prev.keys() - index.keys()):
-            runs.pop(rid, None)
-        runs.update((r.run_id, r) for r in fetched)
-        return list(runs.values()), len(fetched)
-    if not isinstance(reader, SearchingReader):
-        raise TypeError(f"{type(reader).__name__} can neither index nor search runs")
-    since = base.pulled_at - SEARCH_MARGIN_MS
-    seen_exps = {e.experiment_id for e in base.snapshot.experiments}
-    found = {r.run_id: r for r in reader.read_changed_runs(exp_ids, since)}
-    new_exps = [e for e in exp_ids if e not in seen_exps]  # new, or restored from deletion
-    if new_exps:
-        found.update((r.run_id, r) for r in reader.read_runs(new_exps))
-    live = sorted(rid for rid, r in prev.items() if r.status in LIVE and rid not in found)
-    found.update((r.run_id, r) for r in reader.read_runs_by_id(live, exp_ids))
-    gone = reader.read_deleted_run_ids(exp_ids)
-    gone.update(rid for rid in live if rid not in found)  # neither active nor deleted: purged
-    runs = {rid: r for rid, r in prev.items() if rid not in gone}
-    kept = [rid for rid in found if rid not in gone]
-    runs.update(zip(kept, masker.runs(found[rid] for rid in kept), strict=True))
-    return list(runs.values()), len(found)
+        ends = list(map(_END_TIME, kept))
+        fetched, gone, read = _changes_by_index(
+            reader, set(ids), ids, statuses, ends, exp_ids, masker
+        )
+    else:
+        fetched, gone, read = _changes_by_search(
+            reader, base, set(ids), ids, statuses, exp_ids, masker
+        )
+    runs = dict(zip(ids, kept, strict=True))  # a copy in C, then the few gone or read taken out
+    for rid in gone.union(r.run_id for r in fetched):
+        runs.pop(rid, None)
+    runs.update((r.run_id, r) for r in fetched)
+    return list(runs.values()), read
 
 
 def _details(read: dict[str, _T], previous: dict[str, _T], reuse: set[str]) -> dict[str, _T]:
