@@ -249,7 +249,11 @@ class SqlReader:
                 span.append(f"run_uuid {op} {self.dialect.mark}")
                 bounds.append(bound)
         where = " AND ".join([f"experiment_id IN ({self._marks(len(ids))})", *span])
-        return self._read_runs(where, [*ids, *bounds], (" AND ".join(span), bounds))
+        # A range scanned whole (sqlite only, see `_read_runs`): `+run_uuid` keeps sqlite from
+        # walking the tables' run-id index for it, a row at a time (100,000 runs: a half's three
+        # scans 0.62 s against 0.90 s through the index).
+        whole = " AND ".join(f"+{cond}" for cond in span)
+        return self._read_runs(where, [*ids, *bounds], (whole, bounds))
 
     @_guarded
     def count_runs(self, experiment_ids: Sequence[str]) -> int:
@@ -324,6 +328,7 @@ class SqlReader:
         nan = math.nan
         last = None
         per_run: dict[str, Metric] = {}
+        one = _shared().setdefault
         for key, value, ts, step, is_nan, rid in self._all(
             "SELECT {key}, {value}, {timestamp}, {step}, is_nan, run_uuid FROM latest_metrics"
             + cond,
@@ -333,6 +338,7 @@ class SqlReader:
                 if (per_run := metrics.get(rid)) is None:  # type: ignore[assignment]
                     per_run = metrics[rid] = {}
                 last = rid
+            key = one(key, key)
             per_run[key] = new_metric(  # one per run and metric: the fast constructor
                 key, nan if is_nan or value is None else float(value), int(step), int(ts or 0)
             )
@@ -596,13 +602,22 @@ def _by_run(rows: Iterable[tuple[Any, Any, str]]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     last = None
     per_run: dict[str, Any] = {}
+    one = _shared().setdefault
     for key, value, rid in rows:
         if rid != last:
             if (per_run := out.get(rid)) is None:  # type: ignore[assignment]
                 per_run = out[rid] = {}
             last = rid
-        per_run[key] = value
+        per_run[one(key, key)] = one(value, value)
     return _in_key_order(out)
+
+
+def _shared() -> dict[Any, Any]:
+    """A table in which equal strings become one object. The driver makes a new string for every
+    value of every row: at 100,000 runs, 1.2 million params and tags hold 21 distinct keys and
+    114,000 distinct values; shared, they take ~150 MB less, and on a VM memory a process
+    touches for the first time costs more system time than the lookups (docs/guide/scale.md)."""
+    return {}
 
 
 def _in_key_order(dicts: dict[str, dict[str, _V]]) -> dict[str, dict[str, _V]]:
