@@ -10,7 +10,8 @@ shows up in another's):
               latest metrics, models, and the metric points of the runs Daybook reads histories
               for): the least any reader can cost
     pull      daybook.store.pull.refresh(config, uri, snapshot, full=True): read, mask and save
-              the snapshot file (as `daybook pull --full`), then load that file once
+              the snapshot file (as `daybook pull --full`); then a fresh process loads that
+              file with every run decoded, as the next command does (its time is added)
     generate  daybook.commands.generate.render_site + write_pages, with the site's Daybook
               cache (.daybook/: chart SVGs) emptied first, as on a first build
     generate-warm  the same again, cache filled: what every later build pays

@@ -43,7 +43,7 @@ from daybook.sources.client import ClientReader
 from daybook.sources.database import display_uri, is_database_uri, readonly_url
 from daybook.sources.mlflow import open_reader
 from daybook.sources.sql import SqlReader
-from daybook.store.pull import pull, update
+from daybook.store.pull import SPLIT_ID, pull, update
 from daybook.store.snapshot_file import dumps, load, loads, snapshot_path
 from helpers import error_lines, read_tree, run_cli, snapshot_data, stray_files
 
@@ -175,7 +175,7 @@ def test_the_direct_reader_reads_in_a_session_that_cannot_write(
 def test_a_full_pull_read_in_two_halves_is_the_pull_in_one(
     server: Any, db_store: tuple, tmp_path: Path
 ) -> None:
-    """A big store's full pull reads the runs whose ids sort from "8" in a forked second
+    """A big store's full pull reads the runs whose ids sort from `SPLIT_ID` in a forked second
     process on its own read-only connection (`DAYBOOK_PROCESSES=2`: this store counts as big):
     the snapshot is the one process's, and the server's rows are left as they were."""
     uri, _, before = db_store
@@ -189,7 +189,7 @@ def test_a_full_pull_read_in_two_halves_is_the_pull_in_one(
         pulled[processes] = (load(snapshot_path(root)).snapshot, result.stderr)
     (one, _), (two, log) = pulled["1"], pulled["2"]
     assert snapshot_data(one) == snapshot_data(two)  # NaN made comparable
-    upper = sum(r.run_id >= "8" for r in two.runs)
+    upper = sum(r.run_id >= SPLIT_ID for r in two.runs)
     assert (f"({upper} of them read by a second process)" in log) == (upper > 0), log
     assert server.dump("mlflow") == before
 

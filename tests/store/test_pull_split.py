@@ -1,5 +1,5 @@
-"""A big store's full pull is read in two halves, the runs whose ids sort from "8" by a forked
-second process on its own connection: the snapshot is the one a pull in one process saves.
+"""A big store's full pull is read in two shares, the runs whose ids sort from `SPLIT_ID` by a
+forked second process on its own connection: the snapshot is the one a pull in one process saves.
 `daybook pull --full` in fresh processes (a fork needs a process with no other threads, which
 a pytest-xdist worker is not); `DAYBOOK_PROCESSES=2` splits even the fixture store."""
 
@@ -11,6 +11,7 @@ from pathlib import Path
 
 from conftest import make_site
 from daybook.core.fork import ENV_PROCESSES
+from daybook.store.pull import SPLIT_ID
 from daybook.store.snapshot_file import dumps, load, snapshot_path
 from helpers import run_cli, snapshot_data
 from store_builder import StoreInfo
@@ -37,4 +38,4 @@ def test_a_pull_read_in_two_halves_saves_the_snapshot_one_process_saves(
     a, b = load(snapshot_path(one)), load(snapshot_path(two))
     assert snapshot_data(a.snapshot) == snapshot_data(b.snapshot)  # NaN made comparable
     assert dumps(replace(a, pulled_at=0)) == dumps(replace(b, pulled_at=0))
-    assert sum(r.run_id >= "8" for r in b.snapshot.runs) == apart
+    assert sum(r.run_id >= SPLIT_ID for r in b.snapshot.runs) == apart
