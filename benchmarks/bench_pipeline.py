@@ -13,8 +13,10 @@ shows up in another's):
               the snapshot file (as `daybook pull --full`); then a fresh process loads that
               file with every run decoded, as the next command does (its time is added)
     generate  daybook.commands.generate.render_site + write_pages, with the site's Daybook
-              cache (.daybook/: chart SVGs) emptied first, as on a first build
-    generate-warm  the same again, cache filled: what every later build pays
+              cache (.daybook/: chart SVGs) and the pages' folder emptied first, as on a first
+              build
+    generate-warm  the same again, cache filled and the pages there (only pages that changed
+              are written again: none): what every later generate pays
     mkdocs    daybook.mkdocs.runner.build_site on a scaffolded site, pages precomputed, in one
               process as plain `mkdocs build` runs: the yardstick of the generate ratios
     mkdocs-2  the same in two processes, as `daybook build` runs it (daybook.mkdocs.parallel)
@@ -221,8 +223,9 @@ def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
     from daybook.commands.generate import render_site, write_pages
 
     site = _site(state)
-    if cold:
+    if cold:  # a first build: no cache, and nothing written yet (write_pages keeps what is equal)
         shutil.rmtree(site.root / ".daybook", ignore_errors=True)
+        shutil.rmtree(state["markdown"], ignore_errors=True)
     t0 = time.perf_counter()
     with (Path(state["work"]) / "snapshot.pkl").open("rb") as fh:
         snap = pickle.load(fh)

@@ -226,7 +226,8 @@ def init(directory: Path) -> None:
     "out_dir",
     required=True,
     type=click.Path(file_okay=False, path_type=Path),
-    help="Folder to write the Markdown tree into (replaced if an earlier generate wrote it).",
+    help="Folder to write the Markdown tree into (one an earlier generate wrote is brought up "
+    "to date: only the files that changed are written, the ones it no longer holds removed).",
 )
 @click.option(
     "--with-docs",

@@ -274,24 +274,66 @@ def write_pages(
                 f"{out_dir}: folder is not empty and was not written by `daybook generate`; "
                 "choose an empty or new folder"
             )
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    (out_dir / GENERATED_MARKER).write_text(
-        "Written by `daybook generate`; replaced on each run.\n"
-    )
-    folders: dict[str, Path] = {}  # each folder made and checked once (2,000 files at 20k runs)
+    copies: dict[str, Path] = {}
     if docs is not None and docs.is_dir():
         skip = set(replaced) | set(pages) | set(files)
         for src in sorted(docs.rglob("*")):
             rel = src.relative_to(docs).as_posix()
             if src.is_file() and rel not in skip:
-                shutil.copy2(src, _prepared(out_dir, rel, folders))
+                copies[rel] = src
+    wanted = {PurePosixPath(rel).as_posix() for rel in [*copies, *pages, *files]}
+    _remove_stale(out_dir, wanted | {GENERATED_MARKER})
+    out_dir.mkdir(parents=True, exist_ok=True)
+    folders: dict[str, Path] = {}  # each folder made and checked once (2,000 files at 20k runs)
+    _write_changed(_prepared(out_dir, GENERATED_MARKER, folders), _MARKER_TEXT.encode())
+    for rel, src in copies.items():
+        dest = _prepared(out_dir, rel, folders)
+        if not _same_file(src, dest):
+            shutil.copy2(src, dest)
     for rel, text in pages.items():
-        with open(_prepared(out_dir, rel, folders), "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        _write_changed(_prepared(out_dir, rel, folders), text.encode("utf-8"))
     for rel, data in files.items():
-        _prepared(out_dir, rel, folders).write_bytes(data)
+        _write_changed(_prepared(out_dir, rel, folders), data)
     return len(pages)
+
+
+_MARKER_TEXT = "Written by `daybook generate`, which brings this folder up to date on each run.\n"
+
+
+def _remove_stale(out_dir: Path, wanted: set[str]) -> None:
+    """Everything in `out_dir` that this run does not write again goes: files not `wanted`,
+    every symlink (never followed), and the folders left empty. What stays is rewritten only
+    where it differs (`_write_changed`): a generate that changes nothing writes nothing (2,137
+    files, 63 MB at 20k runs: 0.2-1.3 s to write again, with the disk's mood)."""
+    for top, dirs, names in os.walk(out_dir, topdown=False):
+        here = Path(top)
+        prefix = here.relative_to(out_dir).as_posix()
+        for name in [*names, *dirs]:
+            path = here / name
+            rel = name if prefix == "." else f"{prefix}/{name}"
+            if path.is_symlink() or (name in names and rel not in wanted):
+                path.unlink()
+            elif name in dirs and not any(path.iterdir()):
+                path.rmdir()
+
+
+def _write_changed(path: Path, data: bytes) -> None:
+    """`data` at `path`, unless the file there already holds exactly it (a folder in its place
+    is a page that became a section: it goes)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.is_file() and path.stat().st_size == len(data) and path.read_bytes() == data:
+        return
+    path.write_bytes(data)
+
+
+def _same_file(src: Path, dest: Path) -> bool:
+    """Whether `dest` is already the copy `shutil.copy2` would make of `src` (size and time)."""
+    try:
+        a, b = src.stat(), dest.lstat()
+    except FileNotFoundError:
+        return False
+    return dest.is_file() and a.st_size == b.st_size and a.st_mtime_ns == b.st_mtime_ns
 
 
 def _checked_target(out_dir: Path, rel: str) -> Path:
