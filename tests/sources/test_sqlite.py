@@ -173,7 +173,7 @@ def test_a_range_of_run_ids_scans_the_tables_whole_and_reads_its_share(store: St
 
 def test_equal_keys_and_values_of_runs_read_are_one_string_each(store: StoreInfo) -> None:
     """The driver makes a string per row; the reader keeps one per distinct key or value (at
-    100,000 runs: ~150 MB less to fill, which a VM charges for)."""
+    100,000 runs: a peak ~100 MB lower, memory a VM charges for)."""
     reader = open_reader(store.uri)
     try:
         runs = reader.read_runs(sorted(e.experiment_id for e in reader.read_experiments()))

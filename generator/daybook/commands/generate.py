@@ -308,12 +308,15 @@ def _remove_stale(out_dir: Path, wanted: set[str]) -> None:
     for top, dirs, names in os.walk(out_dir, topdown=False):
         here = Path(top)
         prefix = here.relative_to(out_dir).as_posix()
-        for name in [*names, *dirs]:
+        for name in names:
             path = here / name
-            rel = name if prefix == "." else f"{prefix}/{name}"
-            if path.is_symlink() or (name in names and rel not in wanted):
+            if path.is_symlink() or (name if prefix == "." else f"{prefix}/{name}") not in wanted:
                 path.unlink()
-            elif name in dirs and not any(path.iterdir()):
+        for name in dirs:  # their contents already done (bottom up)
+            path = here / name
+            if path.is_symlink():
+                path.unlink()
+            elif not any(path.iterdir()):
                 path.rmdir()
 
 
