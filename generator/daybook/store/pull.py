@@ -364,24 +364,13 @@ def _update(
                 for rid in wanted
                 if rid in base.detail_runs and rid not in changed and by_id[rid].status not in LIVE
             }
-        histories, artifacts, model_files, missing, to_read = _read_details(
+        details = _read_details(
             config, reader, wanted, reuse, by_id, by_id.keys(), base, models,
             extra_model_versions, tracking_uri, force_client, progress,
         )  # fmt: skip
     finally:
         reader.close()
-    snapshot = masker.snapshot(
-        Snapshot(
-            tracking_uri=display,
-            experiments=tuple(experiments),
-            runs=tuple(runs),
-            models=tuple(models),
-            histories=histories,
-            artifacts=artifacts,
-            model_files=model_files,
-            absent_runs=missing,
-        )
-    )
+    snapshot = masker.snapshot(details.snapshot(display, experiments, tuple(runs), models))
     report = PullReport(
         full=base is None,
         reason=reason if base is None else "",
@@ -392,10 +381,7 @@ def _update(
         updated_runs=len(updated),
         deleted_runs=len(deleted),
         fetched_runs=fetched,
-        histories_read=len(to_read),
-        histories_reused=len(reuse),
-        artifacts_listed=len(to_read),
-        artifacts_reused=len(reuse),
+        **details.counts(),
     )
     progress(report.summary())
     # The previous file's parts: saving keeps the bytes of those whose runs are kept as they were.
@@ -516,22 +502,12 @@ def _update_from_index(
         for rid in wanted
         if rid in base.detail_runs and rid not in fresh and view.status(rid) not in LIVE
     }
-    histories, artifacts, model_files, missing, to_read = _read_details(
+    details = _read_details(
         config, reader, wanted, reuse, view, known, base, models, extra_model_versions,
         tracking_uri, force_client, progress,
     )  # fmt: skip
-    held = masker.snapshot(
-        Snapshot(
-            tracking_uri=masker.text(strip_credentials(tracking_uri)),
-            experiments=tuple(experiments),
-            runs=(),
-            models=tuple(models),
-            histories=histories,
-            artifacts=artifacts,
-            model_files=model_files,
-            absent_runs=missing,
-        )
-    )
+    display = masker.text(strip_credentials(tracking_uri))
+    held = masker.snapshot(details.snapshot(display, experiments, (), models))
     report = PullReport(
         full=False,
         reason="",
@@ -542,10 +518,7 @@ def _update_from_index(
         updated_runs=len(updated),
         deleted_runs=len(deleted),
         fetched_runs=n_read,
-        histories_read=len(to_read),
-        histories_reused=len(reuse),
-        artifacts_listed=len(to_read),
-        artifacts_reused=len(reuse),
+        **details.counts(),
         from_index=True,
     )
     progress(report.summary())
@@ -555,6 +528,46 @@ def _update_from_index(
         memo.to_data(),
     )  # fmt: skip
     return PullResult(stored, report)
+
+
+@dataclass(frozen=True)
+class _Details:
+    """What `_read_details` read: the snapshot's fields beyond the runs, and how many page runs
+    had their histories and artifacts read from the store or kept from the last snapshot."""
+
+    histories: dict[str, tuple[MetricHistory, ...]]
+    artifacts: dict[str, tuple[Artifact, ...]]
+    model_files: tuple[ModelFiles, ...]
+    absent_runs: dict[str, str]
+    read: int
+    reused: int
+
+    def snapshot(
+        self,
+        tracking_uri: str,
+        experiments: Sequence[Experiment],
+        runs: tuple[Run, ...],
+        models: Sequence[RegisteredModel],
+    ) -> Snapshot:
+        return Snapshot(
+            tracking_uri=tracking_uri,
+            experiments=tuple(experiments),
+            runs=runs,
+            models=tuple(models),
+            histories=self.histories,
+            artifacts=self.artifacts,
+            model_files=self.model_files,
+            absent_runs=self.absent_runs,
+        )
+
+    def counts(self) -> dict[str, int]:
+        """The report's counts of details (`PullReport`)."""
+        return {
+            "histories_read": self.read,
+            "histories_reused": self.reused,
+            "artifacts_listed": self.read,
+            "artifacts_reused": self.reused,
+        }
 
 
 def _read_details(
@@ -570,16 +583,10 @@ def _read_details(
     tracking_uri: str,
     force_client: bool,
     progress: Progress,
-) -> tuple[
-    dict[str, tuple[MetricHistory, ...]],
-    dict[str, tuple[Artifact, ...]],
-    tuple[ModelFiles, ...],
-    dict[str, str],
-    list[str],
-]:
+) -> _Details:
     """What a pull reads beyond the runs: the histories and artifact listings of the page runs
     `wanted` but those it `reuse`s from `base`, the files of the model versions shown, and why
-    a version's run is not among the runs `known`. Returns those and the runs read."""
+    a version's run is not among the runs `known`."""
     to_read = [rid for rid in wanted if rid not in reuse]
     by_id = {rid: runs[rid] for rid in to_read}
     again = f", reused {len(reuse)}" if base else ""
@@ -601,7 +608,7 @@ def _read_details(
     model_files = read_model_files(reader, models, runs, files_of, tracking_uri)
     missing = absent_runs(reader, (v.run_id for m in models for v in m.versions), known)
     progress(f"read the files of {len(model_files)} model versions")
-    return histories, artifacts, model_files, missing, to_read
+    return _Details(histories, artifacts, model_files, missing, len(to_read), len(reuse))
 
 
 def _changes_by_index(
