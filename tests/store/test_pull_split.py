@@ -38,4 +38,7 @@ def test_a_pull_read_in_two_halves_saves_the_snapshot_one_process_saves(
     a, b = load(snapshot_path(one)), load(snapshot_path(two))
     assert snapshot_data(a.snapshot) == snapshot_data(b.snapshot)  # NaN made comparable
     assert dumps(replace(a, pulled_at=0)) == dumps(replace(b, pulled_at=0))
+    # The parts of runs as saved: those of the second process's range are the members it made.
+    assert a.runs is not None and b.runs is not None
+    assert a.runs.saved.parts == b.runs.saved.parts
     assert sum(r.run_id >= SPLIT_ID for r in b.snapshot.runs) == apart

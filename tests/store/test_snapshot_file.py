@@ -25,13 +25,16 @@ from daybook.core.snapshot import Experiment, Metric, MetricHistory, Run, Snapsh
 from daybook.store.pull import pull
 from daybook.store.snapshot_file import (
     FORMAT,
+    RUN_HALVES,
     VERSION,
     IncompatibleSnapshot,
     LazyRuns,
     SnapshotError,
     StoredSnapshot,
     config_fingerprint,
+    decoded_parts,
     dumps,
+    encoded_parts,
     load,
     loads,
     paused_gc,
@@ -180,9 +183,12 @@ def test_the_file_is_strict_json_with_a_documented_envelope(full_snapshot: Snaps
     assert doc["pulled_at"] == 1_764_000_000_000
     assert doc["detail_runs"] == sorted(full_snapshot.histories)
     assert doc["run_order"] is None  # by run id, as pulls order them
-    # the index: every run, in the file's order (by start time), and what a pull compares
+    # the index: every run, in the file's order (by range of ids, then start time), and what a
+    # pull compares
     index = doc["index"]
-    in_time = sorted(full_snapshot.runs, key=lambda r: (r.start_time or 0, r.run_id))
+    in_time = sorted(
+        full_snapshot.runs, key=lambda r: (r.run_id >= RUN_HALVES, r.start_time or 0, r.run_id)
+    )
     assert index["ids"] == [r.run_id for r in in_time] == [r[0] for r in doc["snapshot"]["runs"]]
     assert index["statuses"] == [r.status for r in in_time]
     assert index["ends"] == [r.end_time for r in in_time]
@@ -276,6 +282,39 @@ def test_a_save_encodes_again_only_parts_whose_runs_are_not_the_objects_loaded()
         kept, held=dataclasses.replace(loaded.snapshot, runs=copies), runs=None
     )
     assert marker not in dumps(fresh)
+
+
+def test_each_range_of_run_ids_has_parts_of_its_own() -> None:
+    """The runs below RUN_HALVES and the others are never in one part: the two processes of a
+    big store's full pull each read one range, and each encodes its own range's parts."""
+    saved = loads(dumps(stored(many_runs(3000)))).runs.saved  # type: ignore[union-attr]
+    sides = [{rid >= RUN_HALVES for rid in saved.part_ids(k)} for k in range(len(saved.parts))]
+    assert all(len(side) == 1 for side in sides)
+    upper = [side == {True} for side in sides]
+    assert upper == sorted(upper) and True in upper and False in upper  # the lower range first
+
+
+def test_parts_a_second_process_encoded_are_saved_as_it_encoded_them() -> None:
+    """What a full pull in two processes does: the second sends its range's parts
+    (`encoded_parts`), the first decodes them (`decoded_parts`); the save writes their members
+    as they came, and the file is the one a save of the same runs encoding everything writes."""
+    snap = many_runs(3000)
+    upper = [r for r in snap.runs if r.run_id >= RUN_HALVES]
+    parts = encoded_parts(reversed(upper))  # in any order: they are cut in the file's order
+    back, encoded = decoded_parts(parts)
+    assert [r.run_id for r in back] != [r.run_id for r in upper]  # the file's order: by time
+    assert sorted(back, key=lambda r: r.run_id) == upper
+    runs = sorted([*(r for r in snap.runs if r.run_id < RUN_HALVES), *back], key=lambda r: r.run_id)
+    held = dataclasses.replace(snap, runs=tuple(runs))
+    kept = dataclasses.replace(stored(held), encoded=encoded)
+    assert dumps(kept) == dumps(stored(snap))
+    marker = b"the member as the second process made it"
+    key = next(iter(encoded))
+    marked = {**encoded, key: dataclasses.replace(encoded[key], data=marker)}
+    assert marker in dumps(dataclasses.replace(kept, encoded=marked))
+    # Runs equal to the decoded ones, but not those objects: encoded again.
+    copies = dataclasses.replace(held, runs=tuple(dataclasses.replace(r) for r in runs))
+    assert marker not in dumps(dataclasses.replace(kept, held=copies, encoded=marked))
 
 
 def test_a_loaded_snapshot_saves_the_same_bytes_without_decoding_a_run() -> None:

@@ -52,15 +52,19 @@ from daybook.sources.mlflow import (
 from daybook.sources.model_files import absent_runs, read_model_files, wanted_versions
 from daybook.store.snapshot_file import (
     LIVE,
+    RUN_HALVES,
+    EncodedPart,
+    EncodedParts,
     LazyRuns,
     SavedRuns,
     SnapshotError,
     StoredSnapshot,
     config_fingerprint,
+    decoded_parts,
     digest,
+    encoded_parts,
     load,
     paused_gc,
-    run_from_list,
     run_to_list,
     save,
 )
@@ -327,8 +331,13 @@ def _update(
             progress("the saved leaders cannot tell this pull's: deciding from every run")
         exp_ids = [e.experiment_id for e in experiments]
         apart = 0  # runs read by a second process
+        # The previous file's parts (or those the second process encoded): saving keeps the
+        # bytes of those whose runs are kept as they were.
+        encoded = previous.encoded if previous is not None else {}
         if base is None:
-            runs, apart = _read_all_runs(reader, exp_ids, masker, tracking_uri, force_client)
+            runs, apart, encoded = _read_all_runs(
+                reader, exp_ids, masker, tracking_uri, force_client
+            )
             fetched = len(runs)
         else:
             runs, fetched = _changed_runs(reader, base, experiments, masker)
@@ -384,8 +393,6 @@ def _update(
         **details.counts(),
     )
     progress(report.summary())
-    # The previous file's parts: saving keeps the bytes of those whose runs are kept as they were.
-    encoded = previous.encoded if previous is not None else {}
     stored = StoredSnapshot(
         snapshot, started, fingerprint, frozenset(wanted), __version__, encoded,
         policy=memo.to_data() if memo is not None else None,
@@ -742,9 +749,10 @@ _STATUS = attrgetter("status")
 _END_TIME = attrgetter("end_time")
 RUNS_APART_FROM = 20_000  # runs: below, a full pull reads them in one process
 # MLflow's run ids are 32 random hex digits: 9/16 of them sort below "9". The second process
-# gets the smaller share, as it also encodes its runs to send them (100,000 runs: 2.8 s split at
-# "8", where this process waited 0.5 s for the second; see _read_all_runs).
-SPLIT_ID = "9"
+# gets the smaller share, as it also encodes its runs (100,000 runs: 2.8 s split at "8", where
+# this process waited 0.5 s for the second; see _read_all_runs). It is where the snapshot file's
+# two ranges of runs meet, so the second process's parts are the file's.
+SPLIT_ID = RUN_HALVES
 
 
 def _read_all_runs(
@@ -753,13 +761,15 @@ def _read_all_runs(
     masker: _Masker,
     tracking_uri: str,
     force_client: bool,
-) -> tuple[list[Run], int]:
-    """Every run of these experiments, masked, and how many the second process read.
+) -> tuple[list[Run], int, EncodedParts]:
+    """Every run of these experiments, masked; how many the second process read; and the
+    parts of the snapshot file it encoded (for `StoredSnapshot.encoded`).
 
     A big store's, read by direct SQL, is read in two shares: the runs whose ids sort from
     `SPLIT_ID` by a forked second process on its own connection (daybook.core.fork), the rest
-    here meanwhile. It sends them back as the snapshot file's rows (pickling Runs cost six
-    times more), with the strings it found clean, so no later pass scans them again.
+    here meanwhile. It sends them back as the snapshot file's parts of that range of ids, as
+    JSON and gzipped (pickling Runs cost six times more), with the strings it found clean, so
+    no later pass scans them again and the save writes its members as they are.
 
     Measured at 100,000 runs on two cores, fresh processes: read and masked in one, 3.5-3.9 s;
     in two, 2.6-3.1 s split at "9" (2.8-3.3 s at "8"); each share scans the tables whole
@@ -769,17 +779,17 @@ def _read_all_runs(
     wanted = processes_wanted()
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted))
     if one or (wanted != 2 and reader.count_runs(exp_ids) < RUNS_APART_FROM):
-        return masker.runs(reader.read_runs(exp_ids)), 0
+        return masker.runs(reader.read_runs(exp_ids)), 0, {}
     both = halves(
         lambda: masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID)),
         functools.partial(_read_upper, tracking_uri, force_client, exp_ids, masker),
     )
     if both is None:  # other threads are running
-        return masker.runs(reader.read_runs(exp_ids)), 0
-    lower, upper = both
-    rows, clean = orjson.loads(upper)
+        return masker.runs(reader.read_runs(exp_ids)), 0, {}
+    lower, (parts, clean) = both
     masker.remember_free(clean)
-    return [*lower, *map(run_from_list, rows)], len(rows)
+    upper, encoded = decoded_parts(parts)
+    return [*lower, *upper], len(upper), encoded
 
 
 HISTORIES_APART_FROM = 200  # runs whose histories are read: below, one process reads them
@@ -825,10 +835,10 @@ def _histories_of(
 
 def _read_upper(
     tracking_uri: str, force_client: bool, exp_ids: list[str], masker: _Masker
-) -> bytes:
-    """In the second process: the runs whose ids sort from `SPLIT_ID`, masked, and the strings
-    its masking found clean (`_read_all_runs`), as JSON: the runs as the snapshot file keeps
-    them (50,000 runs: ~1 s there and back, where pickling them took ~6 s)."""
+) -> tuple[list[EncodedPart], list[str]]:
+    """In the second process: the runs whose ids sort from `SPLIT_ID`, masked, as the snapshot
+    file's parts (`encoded_parts`: 50,000 runs ~1 s there and back, where pickling them took
+    ~6 s), and the strings its masking found clean (`_read_all_runs`)."""
     before = masker.known_free()
     reader = open_reader(tracking_uri, force_client=force_client)
     try:
@@ -837,7 +847,7 @@ def _read_upper(
         runs = masker.runs(reader.read_runs(exp_ids, ids_from=SPLIT_ID))
     finally:
         reader.close()
-    return orjson.dumps([list(map(run_to_list, runs)), list(masker.known_free() - before)])
+    return encoded_parts(runs), list(masker.known_free() - before)
 
 
 def _keep_unchanged(runs: list[Run], before: dict[str, Run]) -> tuple[list[Run], set[str]]:

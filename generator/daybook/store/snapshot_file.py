@@ -72,6 +72,11 @@ COMPRESSLEVEL = 1  # level 6 makes files ~15% smaller and saving ~3x slower
 RUNS_PER_PART = 512  # on average (see `_split`): ~200 parts at 100,000 runs
 HISTORIES_PER_PART = 32  # runs' histories per part, on average (~100 KB of JSON each)
 LIVE = frozenset({"RUNNING", "SCHEDULED"})  # runs that may still change without being "new"
+# The runs are kept in two ranges of ids, those that sort below RUN_HALVES and the others (MLflow's
+# run ids are 32 random hex digits: 9/16 of them sort below "9"), each in start-time order. A
+# big store's full pull reads the two ranges in two processes (store/pull.py), and the second
+# encodes its own range's parts (`encoded_parts`), so nobody encodes them again to save them.
+RUN_HALVES = "9"
 
 
 _I = typing.TypeVar("_I")
@@ -606,8 +611,18 @@ _START = attrgetter("start_time")
 _FIRST = itemgetter(0)
 
 
-def _time_order(r: Run) -> tuple[int, str]:
-    return r.start_time or 0, r.run_id
+def _file_order(r: Run) -> tuple[bool, int, str]:
+    return r.run_id >= RUN_HALVES, r.start_time or 0, r.run_id
+
+
+def _run_parts(in_order: Sequence[_I], ids: Sequence[str]) -> list[Sequence[_I]]:
+    """Runs in the file's order (`_file_order`), with their `ids`, in parts: `_split` of each
+    range of ids (a part never holds runs of both)."""
+    cut = sum(map(RUN_HALVES.__gt__, ids))
+    return [
+        *_split(in_order[:cut], ids[:cut], RUNS_PER_PART),
+        *_split(in_order[cut:], ids[cut:], RUNS_PER_PART),
+    ]
 
 
 def _split(items: Sequence[_I], keys: Iterable[str], mean: int) -> list[Sequence[_I]]:
@@ -651,13 +666,18 @@ def _dumps(stored: StoredSnapshot) -> bytes:
     by_id = all(map(str.__le__, ids, ids[1:]))  # as every pull orders them
     starts = list(map(_START, snap.runs))
     if by_id and None not in starts:
-        # (start time, run id) order, as a stable sort by start time of a list by run id
-        order = sorted(range(len(starts)), key=starts.__getitem__)
+        # The file's order: each range of ids (a slice of the list by id) by start time, as a
+        # stable sort by start time keeps run id order among equal times.
+        cut = bisect.bisect_left(ids, RUN_HALVES)
+        order = [
+            *sorted(range(cut), key=starts.__getitem__),
+            *sorted(range(cut, len(ids)), key=starts.__getitem__),
+        ]
         in_time = list(map(snap.runs.__getitem__, order))
-        runs = _split(in_time, map(ids.__getitem__, order), RUNS_PER_PART)
+        runs = _run_parts(in_time, list(map(ids.__getitem__, order)))
     else:
-        in_time = sorted(snap.runs, key=_time_order)
-        runs = _split(in_time, map(_RUN_ID, in_time), RUNS_PER_PART)
+        in_time = sorted(snap.runs, key=_file_order)
+        runs = _run_parts(in_time, list(map(_RUN_ID, in_time)))
 
     def run_parts() -> Iterator[_RunPart]:
         for part in runs:
@@ -756,18 +776,20 @@ def _dumps_lazy(stored: StoredSnapshot, lazy: LazyRuns) -> bytes:
     saved = lazy.saved
     drop = lazy.removed.union(lazy.changed)
     keep = [rid not in drop for rid in saved.ids]
+    kept_ids = list(itertools.compress(saved.ids, keep))
     keys = [
         *zip(
+            map(RUN_HALVES.__le__, kept_ids),
             map(_or0, itertools.compress(saved.starts, keep)),
-            itertools.compress(saved.ids, keep),
+            kept_ids,
             strict=True,
         ),
-        *((r.start_time or 0, r.run_id) for r in lazy.changed.values()),
+        *map(_file_order, lazy.changed.values()),
     ]
     keys.sort()
-    ids = list(map(itemgetter(1), keys))
+    ids = list(map(itemgetter(2), keys))
     old_parts = {saved.part_ids(k)[0]: k for k in range(len(saved.parts))}
-    runs = _split(ids, ids, RUNS_PER_PART)
+    runs = _run_parts(ids, ids)
     # The index: the saved columns of the runs kept, the changed runs' own.
     columns = dict(
         zip(
@@ -826,8 +848,37 @@ def _in_order(by_id: dict[str, str], ids: list[str]) -> dict[str, str]:
     return {rid: by_id[rid] for rid in ids if rid in by_id}
 
 
-def _encode_runs(part: list[Run]) -> bytes:
+def _encode_runs(part: Sequence[Run]) -> bytes:
     return orjson.dumps([run_to_list(r) for r in part], option=orjson.OPT_APPEND_NEWLINE)
+
+
+# A part of runs as a second process sends it: its JSON (to decode) and its gzip member (to save).
+EncodedPart = tuple[bytes, bytes]
+# Parts whose bytes a save keeps while their items are the very objects there, by (kind, first key)
+EncodedParts = dict[tuple[str, str], _Part]
+
+
+def encoded_parts(runs: Iterable[Run]) -> list[EncodedPart]:
+    """`runs` in the parts a save cuts them into, each as its JSON and its gzip member: what a
+    second process that read every run of a range of ids (see RUN_HALVES) sends back
+    (store/pull.py). The first decodes the JSON, and its save keeps the members
+    (`decoded_parts`) instead of encoding those runs again."""
+    in_time = sorted(runs, key=_file_order)
+    jsons = [_encode_runs(part) for part in _run_parts(in_time, list(map(_RUN_ID, in_time)))]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(zip(jsons, pool.map(_gzip, jsons), strict=True))
+
+
+def decoded_parts(parts: Iterable[EncodedPart]) -> tuple[list[Run], EncodedParts]:
+    """The runs of `encoded_parts`, and the parts as a load keeps them (`StoredSnapshot.encoded`):
+    a save of a snapshot that holds these very Runs, cut into the same parts, keeps the members."""
+    runs: list[Run] = []
+    encoded: EncodedParts = {}
+    for data, member in parts:
+        items = tuple(map(run_from_list, orjson.loads(data)))
+        encoded[("runs", items[0].run_id)] = _Part(items, member)
+        runs += items
+    return runs, encoded
 
 
 def _encode_histories(part: list[tuple[str, tuple[MetricHistory, ...]]]) -> bytes:
