@@ -32,14 +32,15 @@ from daybook.store.snapshot_file import (
     SnapshotError,
     StoredSnapshot,
     config_fingerprint,
-    decoded_parts,
     dumps,
     encoded_parts,
     load,
     loads,
     paused_gc,
+    runs_from_parts,
     save,
     snapshot_path,
+    with_parts,
 )
 from helpers import error_lines, run_cli, snapshot_data
 from store_builder import StoreInfo
@@ -296,12 +297,12 @@ def test_each_range_of_run_ids_has_parts_of_its_own() -> None:
 
 def test_parts_a_second_process_encoded_are_saved_as_it_encoded_them() -> None:
     """What a full pull in two processes does: the second sends its range's parts
-    (`encoded_parts`), the first decodes them (`decoded_parts`); the save writes their members
+    (`encoded_parts`), the first decodes them (`runs_from_parts`); the save writes their members
     as they came, and the file is the one a save of the same runs encoding everything writes."""
     snap = many_runs(3000)
     upper = [r for r in snap.runs if r.run_id >= RUN_HALVES]
     parts = encoded_parts(reversed(upper))  # in any order: they are cut in the file's order
-    back, encoded = decoded_parts(parts)
+    back, encoded = runs_from_parts(parts)
     assert [r.run_id for r in back] != [r.run_id for r in upper]  # the file's order: by time
     assert sorted(back, key=lambda r: r.run_id) == upper
     runs = sorted([*(r for r in snap.runs if r.run_id < RUN_HALVES), *back], key=lambda r: r.run_id)
@@ -315,6 +316,23 @@ def test_parts_a_second_process_encoded_are_saved_as_it_encoded_them() -> None:
     # Runs equal to the decoded ones, but not those objects: encoded again.
     copies = dataclasses.replace(held, runs=tuple(dataclasses.replace(r) for r in runs))
     assert marker not in dumps(dataclasses.replace(kept, held=copies, encoded=marked))
+
+
+def test_of_two_parts_that_begin_with_one_run_the_one_holding_the_runs_kept_is_kept() -> None:
+    """A full pull over a saved snapshot (settings or Daybook changed) keeps each run it found
+    unchanged as the object loaded: the loaded file's part then holds the runs, not the part
+    the second process encoded of the same runs."""
+    loaded = loads(dumps(stored(many_runs(3000))))
+    kept = {r.run_id: r for r in loaded.snapshot.runs}
+    upper = [dataclasses.replace(r) for r in kept.values() if r.run_id >= RUN_HALVES]
+    fresh, encoded = runs_from_parts(encoded_parts(upper))
+    both = [key for key in encoded if key in loaded.encoded]
+    assert both and len(both) == len(encoded)  # the same cuts: every part begins alike
+    merged = with_parts(loaded.encoded, encoded, kept)
+    assert all(merged[key] is loaded.encoded[key] for key in both)
+    merged = with_parts(loaded.encoded, encoded, {**kept, **{r.run_id: r for r in fresh}})
+    assert all(merged[key] is encoded[key] for key in both)
+    assert merged.keys() == loaded.encoded.keys()  # the histories' parts stay
 
 
 def test_a_loaded_snapshot_saves_the_same_bytes_without_decoding_a_run() -> None:

@@ -60,13 +60,14 @@ from daybook.store.snapshot_file import (
     SnapshotError,
     StoredSnapshot,
     config_fingerprint,
-    decoded_parts,
     digest,
     encoded_parts,
     load,
     paused_gc,
     run_to_list,
+    runs_from_parts,
     save,
+    with_parts,
 )
 
 Progress = Callable[[str], None]
@@ -331,11 +332,9 @@ def _update(
             progress("the saved leaders cannot tell this pull's: deciding from every run")
         exp_ids = [e.experiment_id for e in experiments]
         apart = 0  # runs read by a second process
-        # The previous file's parts (or those the second process encoded): saving keeps the
-        # bytes of those whose runs are kept as they were.
-        encoded = previous.encoded if previous is not None else {}
+        read_parts: EncodedParts = {}  # the file's parts that process encoded
         if base is None:
-            runs, apart, encoded = _read_all_runs(
+            runs, apart, read_parts = _read_all_runs(
                 reader, exp_ids, masker, tracking_uri, force_client
             )
             fetched = len(runs)
@@ -365,6 +364,11 @@ def _update(
         chosen, memo = page_runs(config, experiments, runs, models, extra, recent_since)
         wanted = sorted(chosen)
         by_id = dict(zip(ids, runs, strict=True))
+        # The previous file's parts and the second process's: saving keeps the bytes of those
+        # whose runs are all the very objects there (`_keep_unchanged`).
+        encoded = previous.encoded if previous is not None else {}
+        if read_parts:
+            encoded = with_parts(encoded, read_parts, by_id)
         reuse: set[str] = set()
         if base is not None:
             changed = updated.union(new)
@@ -788,7 +792,7 @@ def _read_all_runs(
         return masker.runs(reader.read_runs(exp_ids)), 0, {}
     lower, (parts, clean) = both
     masker.remember_free(clean)
-    upper, encoded = decoded_parts(parts)
+    upper, encoded = runs_from_parts(parts)
     return [*lower, *upper], len(upper), encoded
 
 

@@ -5,18 +5,19 @@ pull saw lets the next pull fetch only what changed, and lets a build run with n
 (`--offline`). The format is documented in docs/guide/snapshots.md; this module is its only
 reader and writer.
 
-Gzipped JSON Lines (strict JSON: NaN and infinities are the strings "NaN", "Infinity",
-"-Infinity"): a head (everything but the runs and the metric histories, and a table of the parts
-that follow, and an index of every run with the page policy's memo), then the runs and the
-histories in parts, each part its own gzip member. Parts are cut where an item's own key says (not
-every N items), runs in start-time order: a new run lands in the newest part and a changed run
-changes only its part, so a save re-encodes only the parts that changed (the others' bytes are kept
-from the load). A load decodes the head and the histories; the runs stay bytes until asked for
+Gzipped JSON Lines (strict JSON: NaN and infinities are the strings "NaN", "Infinity", "-Infinity"):
+a head (everything but the runs and the metric histories, and a table of the parts that follow, and
+an index of every run with the page policy's memo), then the runs and the histories in parts, each
+part its own gzip member. Parts are cut where an item's own key says (not every N items), runs in
+start-time order within two ranges of ids (`RUN_HALVES`): a new run lands in the newest part of its
+range and a changed run changes only its part, so a save re-encodes only the parts that changed (the
+others' bytes are kept from the load, or from the second process of a full pull, which encodes its
+range's parts). A load decodes the head and the histories; the runs stay bytes until asked for
 (`SavedRuns`), so an incremental pull decodes only the few it needs. One explicit to/from function
 per dataclass so a field nobody wrote code for cannot slip through unnoticed, and bytes that depend
-only on the data (sorted keys where order is free, parts cut by content, gzip header without name
-or time). Written to a temporary file beside it and renamed into place, so a pull that dies half
-way leaves the previous snapshot intact.
+only on the data (sorted keys where order is free, parts cut by content, gzip header without name or
+time). Written to a temporary file beside it and renamed into place, so a pull that dies half way
+leaves the previous snapshot intact.
 """
 
 from __future__ import annotations
@@ -139,7 +140,8 @@ class StoredSnapshot:
 @dataclass(eq=False)
 class SavedRuns:
     """The runs of a loaded file, each part gunzipped and decoded only when asked for, and
-    the index the head keeps of them all (in the file's order: by start time)."""
+    the index the head keeps of them all (in the file's order: by range of ids, then start
+    time)."""
 
     where: str  # the file, for errors found when a part is decoded
     ids: list[str]
@@ -862,14 +864,25 @@ def encoded_parts(runs: Iterable[Run]) -> list[EncodedPart]:
     """`runs` in the parts a save cuts them into, each as its JSON and its gzip member: what a
     second process that read every run of a range of ids (see RUN_HALVES) sends back
     (store/pull.py). The first decodes the JSON, and its save keeps the members
-    (`decoded_parts`) instead of encoding those runs again."""
+    (`runs_from_parts`) instead of encoding those runs again."""
     in_time = sorted(runs, key=_file_order)
     jsons = [_encode_runs(part) for part in _run_parts(in_time, list(map(_RUN_ID, in_time)))]
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return list(zip(jsons, pool.map(_gzip, jsons), strict=True))
 
 
-def decoded_parts(parts: Iterable[EncodedPart]) -> tuple[list[Run], EncodedParts]:
+def with_parts(encoded: EncodedParts, more: EncodedParts, runs: Mapping[str, Run]) -> EncodedParts:
+    """`encoded` and the parts of `more`; where both have a part that begins with the same run,
+    the one whose first run is the very object in `runs` (the one a save may keep: a full pull
+    over a saved snapshot keeps the runs it found unchanged as the objects loaded)."""
+    out = dict(encoded)
+    for key, part in more.items():
+        if key not in out or runs.get(key[1]) is part.items[0]:
+            out[key] = part
+    return out
+
+
+def runs_from_parts(parts: Iterable[EncodedPart]) -> tuple[list[Run], EncodedParts]:
     """The runs of `encoded_parts`, and the parts as a load keeps them (`StoredSnapshot.encoded`):
     a save of a snapshot that holds these very Runs, cut into the same parts, keeps the members."""
     runs: list[Run] = []
