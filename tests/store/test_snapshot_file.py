@@ -304,7 +304,8 @@ def test_parts_a_second_process_encoded_are_saved_as_it_encoded_them() -> None:
     parts = encoded_parts(reversed(upper))  # in any order: they are cut in the file's order
     back, encoded = runs_from_parts(parts)
     assert [r.run_id for r in back] != [r.run_id for r in upper]  # the file's order: by time
-    assert sorted(back, key=lambda r: r.run_id) == upper
+    # The same runs (their data is checked as bytes below: NaN is not == NaN on Python 3.13).
+    assert sorted(r.run_id for r in back) == [r.run_id for r in upper]
     runs = sorted([*(r for r in snap.runs if r.run_id < RUN_HALVES), *back], key=lambda r: r.run_id)
     held = dataclasses.replace(snap, runs=tuple(runs))
     kept = dataclasses.replace(stored(held), encoded=encoded)
