@@ -251,7 +251,8 @@ def write_pages(
 ) -> int:
     """Write the tree to disk, bringing up to date what an earlier `generate` wrote there (and
     only that: a folder that holds anything else is refused, so a typo can never wipe someone's
-    docs). A file that is already what it should be is not written again (`_remove_stale`).
+    docs). A file that is already what it should be is not written again (`_write_changed`),
+    and one no longer generated is removed (`_remove_stale`).
 
     With `docs` (the site's docs/), the hand-written files are copied in first, less the
     `replaced` ones, and the generated pages laid over them, as gen-files does inside MkDocs: the
