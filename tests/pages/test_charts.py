@@ -45,7 +45,7 @@ from review_store import (  # noqa: F401
 )
 
 FIELDS = {"x", "y", "time", "step", "run", "value", "status", "version", "label", "level",
-          "series", "axis", "pos", "metric", "side"}  # fmt: skip
+          "series", "axis", "pos", "metric", "side", "s", "time_utc"}  # fmt: skip
 DAY_MS = 86_400_000
 
 
@@ -112,6 +112,31 @@ def test_history_chart_of_hostile_long_and_broken_histories(review_snapshot) -> 
                and len(p["data"]["values"]) > 10]  # fmt: skip
     ys = [v["y"] for v in panel["data"]["values"]]
     assert len(ys) <= 300 and max(ys) == 5.0  # the spike survived thinning
+
+
+def test_a_history_point_writes_each_value_once() -> None:
+    # Issue #14: run histories were 60 % of a build's chart bytes, most of it a label and a
+    # formatted time repeated per point. Now the step chart's x is the step and its time epoch
+    # ms; the time chart's x is the time and its step rides along; the tooltip's text is
+    # computed in the browser by a fixed expression.
+    by_step = MetricHistory(
+        "loss", (0, 1, 2), (0.5, 0.4, 0.3), (DAY_MS, DAY_MS + 1000, DAY_MS + 2000)
+    )
+    by_time = MetricHistory(
+        "lat", (7, 7, 7), (1.0, 2.5, 3.0), (DAY_MS, DAY_MS + 60_000, DAY_MS + 120_000)
+    )
+    chart = history_chart([by_step, by_time], 100)
+    assert chart is not None
+    panels = {p["title"]["text"]: p for p in chart.spec["concat"]}
+    assert panels["loss"]["data"]["values"][1] == {"x": 1, "y": 0.4, "time": DAY_MS + 1000}
+    assert panels["lat"]["data"]["values"][1] == {"x": DAY_MS + 60_000, "y": 2.5, "step": 7}
+    for name, field in (("loss", "time"), ("lat", "x")):
+        [calc] = panels[name]["transform"]
+        assert calc == {"calculate": f"utcFormat(datum.{field}, '%Y-%m-%d %H:%M:%S') + ' UTC'",
+                        "as": "time_utc"}  # fmt: skip
+        tooltip = {t["title"]: t["field"] for t in panels[name]["encoding"]["tooltip"]}
+        assert tooltip == {"step": "x" if name == "loss" else "step", "value": "y",
+                           "time": "time_utc"}  # fmt: skip
 
 
 def test_no_chart_from_one_point_or_nothing() -> None:
@@ -253,7 +278,11 @@ def test_a_run_chart_overlays_its_references_as_toggleable_series(review_snapsho
     assert chart is not None
     [panel] = [p for p in chart.spec["concat"] if p["title"]["text"] == "val_loss"]
     line, level = panel["layer"]
-    series = Counter(v["series"] for v in line["data"]["values"])
+    # Each point names its series by index; the layer's lookup turns the index into the label.
+    [lookup] = [t for t in line["transform"] if "lookup" in t]
+    assert lookup["lookup"] == "s" and lookup["from"]["fields"] == ["series"]
+    label = {row["s"]: row["series"] for row in lookup["from"]["data"]["values"]}
+    series = Counter(label[v["s"]] for v in line["data"]["values"])
     assert set(series) == {THIS_RUN, "new-best (best)", "sweep-lr-0.01 (@champion of m (v2))"}
     assert series["new-best (best)"] == 2 and series[THIS_RUN] <= 300  # each thinned alone
     # A reference that logged one value (the parent's final score) is a level line.

@@ -12,6 +12,7 @@ import contextlib
 import functools
 import http.server
 import json
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -209,6 +210,14 @@ def test_curves_side_by_side(browser: object, server: str, demo_site: Path, tmp_
     # The parent and the best logged a final val_accuracy only: level lines beside the curve.
     assert len(_marks(driver, chart, ".mark-rule.role-mark line")) >= 2
     assert set(_marks(driver, chart, ".mark-line.role-mark path")) == {"1"}
+    # A point's tooltip: its series named through the lookup, its time (epoch ms in the spec)
+    # written in UTC by the chart.
+    point = chart.find_element("css selector", ".mark-symbol.role-mark path")
+    ActionChains(driver).move_to_element(point).perform()
+    tip = "document.querySelector('#vg-tooltip-element.visible')"
+    _wait(driver, f"{tip} && {tip}.textContent.includes('UTC')")
+    text = driver.execute_script(f"return {tip}.textContent")
+    assert "this run" in text and re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", text), text
     # Click the parent in the legend: it alone stays, this run's curves are dimmed.
     parent = legend.index(next(label for label in legend if label.endswith("(parent)")))
     symbols = chart.find_elements("css selector", ".role-legend-symbol path")

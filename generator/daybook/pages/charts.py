@@ -112,8 +112,9 @@ def utc_day(day: int) -> str:
 
 
 def _utc(ms: int) -> str:
-    """`%Y-%m-%d %H:%M:%S UTC`, computed by hand: a run page's chart writes one per point
-    (~250,000 a build at 20,000 runs), and strftime was a third of drawing them."""
+    """`%Y-%m-%d %H:%M:%S UTC`, computed by hand (strftime was a third of drawing a chart):
+    the text of a time in charts with a few hundred points (run histories write epoch ms, which
+    their tooltips format)."""
     day, second = divmod(int(ms) // 1000, 86_400)
     hour, rest = divmod(second, 3600)
     return f"{utc_day(day)} {hour:02d}:{rest // 60:02d}:{rest % 60:02d} UTC"
@@ -127,6 +128,7 @@ def _num(value: float) -> float | int:
 
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"  # every time axis, so no chart mixes "12 PM" with "December"
+TIME_TEXT = "time_utc"  # the field a history chart computes from a point's epoch ms
 
 
 def _time_axis(title: str) -> dict[str, Any]:
@@ -177,27 +179,45 @@ def _toggle_opacity() -> dict[str, Any]:
 
 
 def _history_values(h: MetricHistory, by_time: bool, max_points: int,
-                    series: str | None = None) -> tuple[list[dict[str, Any]], Any]:  # fmt: skip
+                    series: int | None = None) -> tuple[list[dict[str, Any]], Any]:  # fmt: skip
+    """A history's points as chart data, each field written once: `x` is the step (or, on a
+    time chart, the time), the other of the two rides along (`time` as epoch ms, formatted in
+    UTC by the tooltip; `step`), and `s` is the series' index in the panel's lookup table
+    (`_series_lookup`), not its label. A run page's chart holds ~1,000 points, a build writes
+    ~200,000: one label and one formatted time per point were 60 % of the specs' bytes."""
     xs = h.timestamps if by_time else h.steps  # ints: JSON writes them as they are
     prepared = prepare(xs, h.values, h.timestamps, max_points)
     points = prepared.points
-    # Column by column with C-level map (a build writes ~250,000 points): the same values as
-    # one dict per point built in Python, at a fraction of the calls.
-    x = list(map(_num, map(_POINT_X, points)))
-    ts = list(map(_POINT_T, points))
+    # Column by column with C-level map: the same values as one dict per point built in
+    # Python, at a fraction of the calls.
+    x = map(_num, map(_POINT_X, points))
+    y = map(_num, map(_POINT_Y, points))
     if by_time:
         step_of = dict(zip(h.timestamps, h.steps, strict=True))
-        steps_of: list[Any] = list(map(step_of.get, ts, repeat(0)))
+        other, name = map(step_of.get, map(_POINT_T, points), repeat(0)), "step"
     else:
-        steps_of = x
-    cols = (x, map(_num, map(_POINT_Y, points)), map(_utc, ts), steps_of)
+        other, name = map(int, map(_POINT_T, points)), "time"
     if series is None:
-        values = [{"x": a, "y": b, "time": c, "step": d}
-                  for a, b, c, d in zip(*cols, strict=True)]  # fmt: skip
+        values = [{"x": a, "y": b, name: c} for a, b, c in zip(x, y, other, strict=True)]
     else:
-        values = [{"x": a, "y": b, "time": c, "step": d, "series": series}
-                  for a, b, c, d in zip(*cols, strict=True)]  # fmt: skip
+        values = [{"x": a, "y": b, name: c, "s": series}
+                  for a, b, c in zip(x, y, other, strict=True)]  # fmt: skip
     return values, prepared
+
+
+def _time_text(field: str) -> dict[str, Any]:
+    """The transform that writes a point's time (epoch ms in `field`) as UTC text for its
+    tooltip, in the browser: a fixed expression over a fixed field name."""
+    return {"calculate": f"utcFormat(datum.{field}, '%Y-%m-%d %H:%M:%S') + ' UTC'",
+            "as": TIME_TEXT}  # fmt: skip
+
+
+def _series_lookup(labels: Mapping[str, int]) -> dict[str, Any]:
+    """The transform that names each point's series from its index `s` (`labels`: label ->
+    index). Labels are untrusted text, so they stay data values (never a field name or an
+    expression), written once per panel."""
+    table = [{"s": i, "series": label} for label, i in labels.items()]
+    return {"lookup": "s", "from": {"data": {"values": table}, "key": "s", "fields": ["series"]}}
 
 
 _POINT_X, _POINT_Y, _POINT_T = attrgetter("x"), attrgetter("y"), attrgetter("t")
@@ -210,7 +230,8 @@ def _with_finals(panel: dict[str, Any]) -> dict[str, Any]:
     if not finals:
         return panel
     enc = panel["encoding"]
-    line = {k: panel.pop(k) for k in ("data", "mark", "encoding", "params") if k in panel}
+    line = {k: panel.pop(k) for k in ("data", "transform", "mark", "encoding", "params")
+            if k in panel}  # fmt: skip
     rule = {
         "data": {"values": finals},
         "mark": {"type": "rule", "strokeDash": [5, 3], "strokeWidth": 1.5},
@@ -242,9 +263,11 @@ def history_chart(
     notes = []
     single = []
     labels = [THIS_RUN]
+    every = dict.fromkeys([THIS_RUN, *(o.label for o in overlays)])
+    index = {label: i for i, label in enumerate(every)}  # a series' `s` in the data
     for h in sorted(histories, key=lambda h: h.key):
         by_time = len(set(h.steps)) == 1 and len(set(h.timestamps)) > 1
-        values, series = _history_values(h, by_time, max_points, THIS_RUN if overlays else None)
+        values, series = _history_values(h, by_time, max_points, 0 if overlays else None)
         if series.non_finite:
             notes.append(f"{h.key}: {series.non_finite} of {series.total} points are NaN or "
                          "infinite and are not drawn")  # fmt: skip
@@ -258,6 +281,7 @@ def history_chart(
             notes.append(f"{h.key}: {finite:,} points shown as {kept:,} (the lowest and highest "
                          "of each stretch kept)")  # fmt: skip
         overlaid = False
+        drawn = [THIS_RUN]  # the series of this panel's curves, in the lookup table
         finals: list[dict[str, Any]] = []  # references with one value: a level line, not a curve
         for o in overlays:
             other = next((oh for oh in o.histories if oh.key == h.key), None)
@@ -269,11 +293,13 @@ def history_chart(
                     finals.append({"y": _num(last[0]), "series": o.label,
                                    "step": _num(other.steps[-1])})  # fmt: skip
             elif not by_time:  # runs logged at different times: only steps line up
-                more, _ = _history_values(other, False, max_points, o.label)
+                more, _ = _history_values(other, False, max_points, index[o.label])
                 values.extend(more)
                 overlaid = overlaid or bool(more)
                 if not more:
                     continue
+                if o.label not in drawn:
+                    drawn.append(o.label)
             else:
                 continue
             if o.label not in labels:
@@ -284,9 +310,9 @@ def history_chart(
             "y": _value_axis(None),
             "tooltip": [
                 *([{"field": "series", "type": "nominal", "title": "run"}] if overlays else []),
-                {"field": "step", "type": "quantitative", "title": "step"},
+                {"field": "step" if by_time else "x", "type": "quantitative", "title": "step"},
                 {"field": "y", "type": "quantitative", "title": "value", "format": ".6~g"},
-                {"field": "time", "type": "nominal", "title": "time"},
+                {"field": TIME_TEXT, "type": "nominal", "title": "time"},
             ],
         }  # fmt: skip
         mark: dict[str, Any] = {"type": "line", "point": {"filled": True, "size": 16}}
@@ -303,6 +329,9 @@ def history_chart(
             "mark": mark,
             "encoding": encoding,
         })  # fmt: skip
+        panels[-1]["transform"] = [_time_text("x" if by_time else "time")]
+        if overlays:
+            panels[-1]["transform"].append(_series_lookup({d: index[d] for d in drawn}))
         if finals:
             panels[-1]["finals"] = finals
     if len(panels) > MAX_CONCAT:
@@ -340,8 +369,9 @@ def history_chart(
                 del panel["encoding"]["color"], panel["encoding"]["opacity"]
                 panel["encoding"]["tooltip"] = panel["encoding"]["tooltip"][1:]
                 panel["mark"] = {"type": "line", "point": {"filled": True, "size": 16}}
+                panel["transform"] = panel["transform"][:1]  # no series to name
                 for v in panel["data"]["values"]:
-                    v.pop("series", None)
+                    del v["s"]
     return Chart("history", title, _base(spec), tuple(notes), figure)
 
 
@@ -351,9 +381,12 @@ def _history_figure(panels: Sequence[dict[str, Any]], labels: Sequence[str]) -> 
     colors = {label: SERIES_COLORS[i % len(SERIES_COLORS)] for i, label in enumerate(labels)}
     out = []
     for p in panels:
+        lookup = [t["from"]["data"]["values"] for t in p.get("transform", ()) if "lookup" in t]
+        name_of = {row["s"]: row["series"] for rows in lookup for row in rows}
         by_series: dict[str, list[tuple[float, float]]] = {}
         for v in p["data"]["values"]:
-            by_series.setdefault(v.get("series", THIS_RUN), []).append((v["x"], v["y"]))
+            name = name_of.get(v["s"], THIS_RUN) if "s" in v else THIS_RUN
+            by_series.setdefault(name, []).append((v["x"], v["y"]))
         alone = len(by_series) == 1
         series = tuple(
             Line(tuple(xy), colors.get(name, SERIES_COLORS[0]), dots=alone and len(xy) <= 150)
