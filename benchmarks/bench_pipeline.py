@@ -14,7 +14,7 @@ shows up in another's):
               file with every run decoded, as the next command does (its time is added)
     generate  daybook.commands.generate.render_site + write_pages, with the site's Daybook
               cache (.daybook/: chart SVGs) and the pages' folder emptied first, as on a first
-              build
+              build (moved aside, and deleted when every stage has run: see `_move_aside`)
     generate-warm  the same again, cache filled and the pages there (only pages that changed
               are written again: none): what every later generate pays
     mkdocs    daybook.mkdocs.runner.build_site on a scaffolded site, pages precomputed, in one
@@ -219,13 +219,25 @@ def stage_floor(state: dict[str, Any]) -> dict[str, Any]:
     return clock.done(rows=rows)
 
 
+def _move_aside(folders: list[Path], trash: Path) -> None:
+    """Moves `folders` into `trash` (a rename: instant); the run deletes it at its end, after
+    every stage. Deleting ~2,000 files just before a stage made its writes up to 13x slower
+    (1.3-2.1 s against 0.16 s for the same 2,138 files, in turn, on this VM): the file system is
+    mounted with `discard`, and the deletion's discards land in the writes that follow, even
+    after a `sync`. A first build deletes nothing first."""
+    for folder in folders:
+        if folder.exists():
+            trash.mkdir(parents=True, exist_ok=True)
+            folder.rename(trash / f"{time.time_ns()}-{folder.name}")
+
+
 def stage_generate(state: dict[str, Any], cold: bool = True) -> dict[str, Any]:
     from daybook.commands.generate import render_site, write_pages
 
     site = _site(state)
+    trash = Path(state["work"]) / "trash"
     if cold:  # a first build: no cache, and nothing written yet (write_pages keeps what is equal)
-        shutil.rmtree(site.root / ".daybook", ignore_errors=True)
-        shutil.rmtree(state["markdown"], ignore_errors=True)
+        _move_aside([site.root / ".daybook", Path(state["markdown"])], trash)
     t0 = time.perf_counter()
     with (Path(state["work"]) / "snapshot.pkl").open("rb") as fh:
         snap = pickle.load(fh)
@@ -631,6 +643,7 @@ def run(args: argparse.Namespace, work: Path) -> int:
         args.json.write_text(json.dumps({"meta": meta, "results": res}, indent=1))
     with contextlib.suppress(OSError):
         (work / "snapshot.pkl").unlink()
+    shutil.rmtree(work / "trash", ignore_errors=True)  # what the stages moved aside
     return 0 if all(r["ended"] == "ok" for r in res.values()) else 1
 
 
