@@ -82,3 +82,42 @@ def test_a_string_found_free_of_secrets_by_the_pull_still_has_its_paths_rewritte
     publish = Redactor(("password", "token"), paths=LocalPaths.of(tmp_path, None))
     assert publish.text(local) == "data/train.csv"
     assert publish.text(leaky) == f"data/{MASK}.csv"
+
+
+def test_runs_with_no_name_and_a_local_artifact_path_are_masked_as_the_walk_masks_them(
+    tmp_path,
+) -> None:
+    """The column-by-column pass (only plain fields change): a run whose changed field is not a
+    string goes through the walk; the rest are new runs of the same fields but the rewritten
+    one, the unchanged ones the very same objects."""
+    store = tmp_path / "store"
+    runs = [_run(i, artifact_uri=(store / "art" / str(i)).as_uri()) for i in range(20)]
+    runs[4] = _run(4, name=None, artifact_uri=(store / "art" / "4").as_uri())
+    runs.append(_run(20))  # nothing local in it
+    paths = LocalPaths.of(tmp_path / "site", store)
+    masked = Redactor(paths=paths).runs(runs)
+    assert masked == [Redactor(paths=paths).value(r) for r in runs]
+    assert masked[4].name is None and masked[4].artifact_uri == "art/4"
+    assert [r.artifact_uri for r in masked[:3]] == ["art/0", "art/1", "art/2"]
+    assert masked[20] is runs[20]
+
+
+def test_values_a_pull_masked_with_the_same_settings_are_not_scanned_again(tmp_path) -> None:
+    """`after(masked_by)`: a snapshot masked by this very masking (the settings and the code of
+    the scanner) only has its local paths rewritten; any other mark, or none, is scanned."""
+    paths = LocalPaths.of(tmp_path, None)
+    publish = Redactor(("password",), paths=paths)
+    # A string only a scan would change (no pull masking leaves one; here it shows the scan is
+    # skipped), and a local path.
+    runs = [_run(1, name=f"run {GITHUB}", artifact_uri=(tmp_path / "a").as_uri())]
+    trusted = publish.after(publish.masking)
+    assert trusted is not publish
+    [same] = trusted.runs(runs)
+    assert same.name == f"run {GITHUB}" and same.artifact_uri == "a"
+    for mark in ("", Redactor(("password", "token")).masking, "sha256:" + "0" * 64):
+        assert publish.after(mark) is publish
+        [scanned] = publish.after(mark).runs(runs)
+        assert GITHUB not in scanned.name and scanned.artifact_uri == "a"
+    # The mark names the settings: other patterns or value shapes are another masking.
+    assert len({Redactor().masking, Redactor(("password",)).masking,
+                Redactor(extra_shapes=(r"sk-\w+",)).masking}) == 3  # fmt: skip

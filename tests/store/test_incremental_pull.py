@@ -200,6 +200,18 @@ def test_a_snapshot_from_another_daybook_version_forces_a_full_pull(copy: StoreI
     assert report.full and report.reason == "the snapshot was written by Daybook 0.0.1"
 
 
+def test_a_snapshot_masked_by_other_rules_forces_a_full_pull(copy: StoreInfo) -> None:
+    """The pull marks the whole snapshot with its masking, which the publishing pass trusts:
+    runs kept from a snapshot masked otherwise (or not marked: an older file) are read again."""
+    first = update(DEFAULT, copy.uri, None).stored
+    for mark in ("", "sha256:older"):
+        held = dataclasses.replace(first.held, masked_by=mark)
+        report = update(DEFAULT, copy.uri, loads(dumps(dataclasses.replace(first, held=held))))
+        assert report.report.full
+        assert report.report.reason == "the snapshot was masked by other rules (an older Daybook)"
+        assert report.snapshot.masked_by == first.held.masked_by
+
+
 # --- the CLI: pull, then build with or without the store ------------------------------------------
 
 

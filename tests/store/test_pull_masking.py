@@ -116,3 +116,21 @@ def test_an_offline_build_with_new_patterns_masks_model_tags_too(
     [model] = now.models
     assert model.tags == {"owner": "ada", "deploy_note": MASK}
     assert {r.tags.get("note") for r in now.runs} == {MASK, None}
+
+
+def test_a_snapshot_names_the_masking_it_went_through_and_keeps_it_in_its_file(
+    leaky: str, tmp_path: Path
+) -> None:
+    """`masked_by` lets the publishing pass skip a second scan (`Redactor.after`); it is set by
+    the pass that masked, saved with the snapshot, and changes with the settings."""
+    path = tmp_path / "snapshot.json.gz"
+    config = DaybookConfig()
+    pulled = refresh(config, leaky, path, full=True).snapshot
+    masking = Redactor.for_config(config).masking
+    assert pulled.masked_by == masking
+    stored = load(path)
+    assert stored.snapshot.masked_by == masking
+    assert current_settings(stored, config).masked_by == masking
+    stricter = DaybookConfig(redact=["*note", "password"])
+    now = current_settings(stored, stricter)
+    assert now.masked_by == Redactor.for_config(stricter).masking != masking

@@ -176,6 +176,10 @@ class Snapshot:
     # Set only when pages are built from a saved snapshot without reading the store (`--offline`):
     # when that snapshot was pulled (epoch ms). The home page then says "data as of …".
     data_as_of: int | None = None
+    # The masking its values went through (`Redactor.masking`: the redaction settings and the
+    # scanner's code), set by the pull that masked them; "" when not known. The publishing pass
+    # skips the secret scan where this is its own masking, and only rewrites local paths.
+    masked_by: str = ""
 
     def files_of(self, name: str, version: int) -> ModelFiles | None:
         for f in self.model_files:

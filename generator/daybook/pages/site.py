@@ -136,7 +136,7 @@ def _render(
     if journal is not None:
         leaks += secret_problems(journal.journal, redact, redact_values)
     publish = publishing_redactor(site, snapshot)
-    snapshot = publish.value(snapshot)
+    snapshot = publish.after(snapshot.masked_by).value(snapshot)
     if site.config.display_uri:
         snapshot = replace(snapshot, tracking_uri=site.config.display_uri)
     records = publish.value(records)

@@ -16,7 +16,7 @@ import os
 import re
 import sys
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,13 +36,20 @@ class LocalPaths:
             key=lambda pr: -len(pr[0]),
         )
         object.__setattr__(self, "roots", tuple(ordered))
-        alternatives = "|".join(f"(?P<r{i}>{re.escape(p)})" for i, (p, _) in enumerate(ordered))
-        pattern = rf"(?:file:(?://(?:localhost)?)?)?(?:{alternatives}){_END}{_REST}"
+        alternatives = "|".join(re.escape(p) for p, _ in ordered)  # longest first
+        pattern = rf"(?:file:(?://(?:localhost)?)?)?(?P<root>{alternatives}){_END}{_REST}"
         object.__setattr__(self, "_rx", re.compile(pattern) if ordered else None)
+        object.__setattr__(self, "_shown", dict(ordered))  # a matched root's text: its key
         # Any root at all, as one search of literals: most values hold none, and this test
         # runs on every one (6x cheaper than a substring test per root).
         probe = "|".join(re.escape(p) for p, _ in ordered)
         object.__setattr__(self, "_probe", re.compile(probe).search if ordered else None)
+
+    @property
+    def probe(self) -> Callable[[str], object] | None:
+        """A test for "holds a local folder" (a match or None), in C; None when no folder is
+        known."""
+        return self._probe  # type: ignore[attr-defined,no-any-return]
 
     def text(self, text: str) -> str:
         rx: re.Pattern[str] | None = self._rx  # type: ignore[attr-defined]
@@ -51,9 +58,8 @@ class LocalPaths:
         return rx.sub(self._replace, text)
 
     def _replace(self, m: re.Match[str]) -> str:
-        index = next(int(k[1:]) for k, v in m.groupdict().items() if k != "rest" and v)
-        shown = self.roots[index][1]
-        rest = m.group("rest")
+        root, rest = m.group("root", "rest")
+        shown = self._shown[root]  # type: ignore[attr-defined]
         if not shown:
             return rest.lstrip("/") or "."
         return shown.rstrip("/") + rest

@@ -307,7 +307,7 @@ def _update(
     fingerprint = config_fingerprint(config)
     base = previous
     if previous is not None:
-        why = _why_full(previous, display, fingerprint)
+        why = _why_full(previous, display, fingerprint, masker.masking)
         if why:
             base, reason = None, why
     reader = open_reader(tracking_uri, force_client=force_client)
@@ -909,14 +909,18 @@ def current_settings(
     )
 
 
-def _why_full(previous: StoredSnapshot, display_uri: str, fingerprint: str) -> str:
-    """Why `previous` cannot be the base of an incremental pull ("" when it can)."""
+def _why_full(previous: StoredSnapshot, display_uri: str, fingerprint: str, masking: str) -> str:
+    """Why `previous` cannot be the base of an incremental pull ("" when it can). Its runs must
+    have been masked as this pull masks (`masked_by`): the pull marks the whole snapshot with its
+    masking, which the publishing pass trusts."""
     if previous.tracking_uri != display_uri:
         return f"the tracking URI changed (the snapshot is of {previous.tracking_uri})"
     if previous.config_fingerprint != fingerprint:
         return "the experiment filter or the redaction patterns changed"
     if previous.daybook != __version__:
         return f"the snapshot was written by Daybook {previous.daybook}"
+    if previous.held.masked_by != masking:
+        return "the snapshot was masked by other rules (an older Daybook)"
     return ""
 
 
@@ -970,6 +974,7 @@ class _Masker:
 
     def __init__(self, config: DaybookConfig) -> None:
         self._redactor = Redactor.for_config(config)
+        self.masking = self._redactor.masking  # what `snapshot` marks a snapshot with
 
     def runs(self, runs: Iterable[Run]) -> list[Run]:
         """`runs` masked, in order; a run masking leaves as it is comes back as itself (the
@@ -999,5 +1004,9 @@ class _Masker:
         through `runs`, `experiment` and `model` (walking 100,000 runs twice cost 2.5 s)."""
         rest = self._redactor.value(replace(snapshot, experiments=(), runs=(), models=()))
         return replace(
-            rest, experiments=snapshot.experiments, runs=snapshot.runs, models=snapshot.models
+            rest,
+            experiments=snapshot.experiments,
+            runs=snapshot.runs,
+            models=snapshot.models,
+            masked_by=self.masking,
         )
