@@ -24,7 +24,6 @@ through daybook.safety.slug (keys are untrusted text); every key and value stays
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable
 from itertools import repeat
 from operator import attrgetter
 from types import SimpleNamespace
@@ -34,7 +33,7 @@ from daybook.analysis.columns import prefix_groups
 from daybook.core.config import DaybookConfig
 from daybook.pages.context import ExperimentView
 from daybook.pages.json_text import compact
-from daybook.pages.runs_table import PARAM_LIMIT, cell_text, json_number, preset
+from daybook.pages.runs_table import PARAM_LIMIT, Cells, cell_text, json_number, preset
 from daybook.safety.slug import slugify
 
 FORMAT = 1
@@ -44,7 +43,11 @@ GROUP_FILE_KEYS = 50  # 300 runs × 50 params ≈ 100 KB a file: one pick costs 
 
 
 def column_files(
-    config: DaybookConfig, exp: ExperimentView, page: str, beside: str | None = None
+    config: DaybookConfig,
+    exp: ExperimentView,
+    page: str,
+    beside: str | None = None,
+    numbers: Cells | None = None,  # json_number's cells, shared with runs.json
 ) -> dict[str, str]:
     """`{site path: JSON}` of the experiment's columns folder (see the module docstring), in
     `beside` (default: the page's folder)."""
@@ -54,9 +57,10 @@ def column_files(
     # 600,000 cells in a 300-run × 2,000-param experiment: read run by run (one dict at a time
     # is kind to the CPU's cache), turned into columns by zip, each distinct value cut once,
     # and every loop a `map` in C.
-    texts = _Cells(_text)
+    texts = Cells(_text)
     texts[None] = ""  # a run without the param
-    numbers = _Cells(json_number)  # by value: None for a run that does not log the metric
+    if numbers is None:  # by value: None for a run that does not log the metric
+        numbers = Cells(json_number)
     columns = {
         "param": _columns(params, [list(map(r.params.get, params)) for r in runs]),
         "metric": _columns(metrics, [list(map(_VALUE, map(r.metrics.get, metrics,
@@ -115,19 +119,6 @@ def _values(column: tuple[object, ...], cells: dict[Any, Any]) -> object:
 
 _NOT_LOGGED = SimpleNamespace(value=None)
 _VALUE = attrgetter("value")
-
-
-class _Cells(dict[Any, Any]):
-    """Cell text by value, each distinct value converted once: the loops above run in C
-    (`map` over `dict.__getitem__`), calling Python only for a value not seen yet."""
-
-    def __init__(self, convert: Callable[[Any], Any]) -> None:
-        super().__init__()
-        self._convert = convert
-
-    def __missing__(self, value: Any) -> Any:
-        self[value] = out = self._convert(value)
-        return out
 
 
 def _text(value: str) -> str:

@@ -37,7 +37,7 @@ from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, VIEWER, Linker, SiteP
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
 from daybook.pages.run_lists import RunListMaker
 from daybook.pages.run_viewer import DATA_DIR, shards, viewer_page
-from daybook.pages.runs_table import run_table, runs_json
+from daybook.pages.runs_table import Cells, json_number, run_table, runs_json
 from daybook.pages.sweep_table import sweep_page
 from daybook.pages.words import attr, column_head, one_line, run_status, status_word
 from daybook.safety import escape
@@ -317,8 +317,10 @@ class Renderer:
                  **self.extras.experiment(exp)},
             )  # fmt: skip
             if table.data_path:  # a big table: every row goes to runs.json beside the page
-                pages[table.data_path] = runs_json(exp, self.paths, path, self.directory_urls)
-                pages.update(column_files(self.config, exp, path))  # and every column (#15)
+                numbers = Cells(json_number)  # each metric value written once for both
+                pages[table.data_path] = runs_json(exp, self.paths, path, self.directory_urls,
+                                                   numbers)  # fmt: skip
+                pages.update(column_files(self.config, exp, path, numbers=numbers))  # (#15)
         return pages
 
     def _run_pages(self, runs: list[tuple[str, str]]) -> dict[str, str]:

@@ -22,7 +22,7 @@ from daybook.pages.columns_data import column_files
 from daybook.pages.context import ExperimentView, TableRow
 from daybook.pages.json_text import compact
 from daybook.pages.paths import SitePaths
-from daybook.pages.runs_table import run_table, runs_json
+from daybook.pages.runs_table import Cells, json_number, run_table, runs_json
 from daybook.safety.redact import MASK
 
 SIDE_BY_SIDE = 8  # children shown as columns of one table (compare.md.j2)
@@ -70,8 +70,9 @@ def sweep_page(
         candidate = run_table(config, view, paths, page, directory_urls, key=key, folder=folder)
         if candidate.paged and candidate.data_path:
             table = candidate
-            files[candidate.data_path] = runs_json(view, paths, page, directory_urls)
-            files.update(column_files(config, view, page, folder))
+            numbers = Cells(json_number)  # each metric value written once for both
+            files[candidate.data_path] = runs_json(view, paths, page, directory_urls, numbers)
+            files.update(column_files(config, view, page, folder, numbers))
     constant_url = ""
     if len(sw.constant) > FOLD_CONSTANT:
         target = posixpath.join(folder, CONSTANT_JSON)
