@@ -183,6 +183,20 @@ def test_key_columns_prefer_values_that_vary_then_common_keys() -> None:
     assert key_columns(runs, 2, params=True) == ["lr", "seed"]
 
 
+def test_metric_values_vary_as_their_text_reads() -> None:
+    """Compared as text, as a cell shows them: NaN is one value, 0.0 and -0.0 are two."""
+    nan = [run("a", n=math.nan, z=0.0, s=1.0), run("b", n=math.nan, z=-0.0, s=1.0)]
+    nan.append(run("c", n=float("nan"), z=0.0, s=1.0, v=2.0))
+    # z varies (0.0 / -0.0); n (NaN twice) and s do not; v is in one run only.
+    assert key_columns(nan, 10, params=False) == ["z", "n", "s", "v"]
+
+
+def test_an_empty_param_is_a_value_and_a_missing_one_is_not() -> None:
+    runs = [run("a", params={"tag": "", "lr": "1"}), run("b", params={"tag": "x", "lr": "1"}),
+            run("c", params={"lr": "1"})]  # fmt: skip
+    assert key_columns(runs, 10, params=True) == ["tag", "lr"]
+
+
 def test_the_primary_metric_is_the_first_metric_column() -> None:
     runs = [run("a", loss=1, acc=0.1), run("b", loss=2, acc=0.2, f1=3)]
     assert key_columns(runs, 2, params=False, first="f1") == ["f1", "acc"]

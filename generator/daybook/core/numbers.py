@@ -31,15 +31,19 @@ def decimals_for(values: Iterable[float | int | None], spread: bool = True) -> i
     and (with `spread`) 2 of its spread, so close values stay apart; at most MAX_DECIMALS, 0 when
     every value is whole. None (each value by the plain rule) when there is no finite value or
     the largest needs an exponent (beyond 1e6 or below 1e-4)."""
-    finite = [float(v) for v in values if _finite(v)]
+    values = values if isinstance(values, list) else list(values)
+    if set(map(type, values)) == {float}:  # a metric's column: the test without a call a value
+        finite = [v for v in values if -_MLFLOW_INF < v < _MLFLOW_INF]  # NaN compares False
+    else:
+        finite = [float(v) for v in values if _finite(v)]
     if not finite:
         return None
-    largest = max(abs(v) for v in finite)
+    largest = max(map(abs, finite))
     if largest == 0:
         return 0
     if largest >= 1e6 or largest < 1e-4:
         return None
-    if all(v.is_integer() for v in finite):
+    if all(map(float.is_integer, finite)):
         return 0
     decimals = 3 - math.floor(math.log10(largest))
     width = max(finite) - min(finite)

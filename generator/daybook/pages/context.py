@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from daybook.analysis.columns import all_keys, param_columns
@@ -214,10 +216,24 @@ def _newest_first(r: Run) -> tuple[int, str]:
     return (-(r.start_time or 0), r.run_id)
 
 
+_RUN_ID, _START, _VALUE = attrgetter("run_id"), attrgetter("start_time"), attrgetter("value")
+
+
+def newest_first(runs: Iterable[Run]) -> list[Run]:
+    """`runs` sorted by `_newest_first`, with keys read in C: by id, then (a stable sort keeps
+    that order among equal starts, reversed or not) by start time, newest first."""
+    out = sorted(runs, key=_RUN_ID)
+    if None in map(_START, out):
+        out.sort(key=lambda r: r.start_time or 0, reverse=True)
+    else:
+        out.sort(key=_START, reverse=True)
+    return out
+
+
 def _experiment_view(
     config: DaybookConfig, exp: Experiment, runs: list[Run], children: dict[str, list[Run]]
 ) -> ExperimentView:
-    runs = sorted(runs, key=_newest_first)
+    runs = newest_first(runs)
     primary = primary_metric(config, exp, runs)
     ids = {r.run_id for r in runs}
     rows: list[TableRow] = []
@@ -247,10 +263,11 @@ def _experiment_view(
     leaders_columns = columns
     if len(leaders) > 1:
         leaders_columns = param_columns(leaders, settings.params, settings.param_keys)
-    values: dict[str, list[float]] = {}
-    for r in runs:
-        for key, m in r.metrics.items():
-            values.setdefault(key, []).append(m.value)
+    # Each metric's values in run order, a column at a time in C (a Metric is never falsy).
+    metrics = [r.metrics for r in runs]
+    values = {k: list(map(_VALUE, filter(None, map(dict.get, metrics, repeat(k)))))
+              for k in set().union(*metrics)}  # fmt: skip
+    params = [r.params for r in runs]
     return ExperimentView(
         experiment=exp,
         runs=runs,
@@ -261,7 +278,9 @@ def _experiment_view(
         leader_params=leaders_columns,
         decimals={k: decimals_for(vs) for k, vs in sorted(values.items())},
         numeric_params=frozenset(
-            k for k in {*columns, *leaders_columns} if _all_numbers(r.params.get(k) for r in runs)
+            k
+            for k in {*columns, *leaders_columns}
+            if _all_numbers(set(map(dict.get, params, repeat(k))))  # each distinct value once
         ),
         metric_columns=key_columns(
             runs, config.run_table.metrics, params=False, first=primary.metric if primary else None
