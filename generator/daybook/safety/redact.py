@@ -430,7 +430,10 @@ def masking_id(patterns: tuple[str, ...], extra: tuple[str, ...]) -> str:
     changed rule is another masking before any release says so). Equal ids: equal masking."""
     h = hashlib.sha256(f"{__version__}\0{patterns!r}\0{extra!r}\0".encode())
     for module in (__file__, secret_rules.__file__):
-        h.update(Path(module).read_bytes())
+        try:
+            h.update(Path(module).read_bytes())
+        except OSError:  # no source beside the code (a zipped install): the version must do
+            h.update(b"?")
     return "sha256:" + h.hexdigest()
 
 
