@@ -221,10 +221,11 @@ def stage_floor(state: dict[str, Any]) -> dict[str, Any]:
 
 def _move_aside(folders: list[Path], trash: Path) -> None:
     """Moves `folders` into `trash` (a rename: instant); the run deletes it at its end, after
-    every stage. Deleting ~2,000 files just before a stage made its writes up to 13x slower
-    (1.3-2.1 s against 0.16 s for the same 2,138 files, in turn, on this VM): the file system is
-    mounted with `discard`, and the deletion's discards land in the writes that follow, even
-    after a `sync`. A first build deletes nothing first."""
+    every stage, since a first build deletes nothing first. Deleting the last output (2,137
+    files and the 60 MB page memo) just before the cold render went with writes of 1.4-2.6 s
+    in 11 of 13 runs on this VM, against 0.16-0.26 s in 9 with the folders moved aside: what
+    the disk did in the seconds before a write moves its time more than the code does
+    (docs/guide/scale.md)."""
     for folder in folders:
         if folder.exists():
             trash.mkdir(parents=True, exist_ok=True)
