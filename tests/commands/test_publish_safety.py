@@ -105,3 +105,23 @@ def test_no_secret_and_no_machine_path_is_published(leaky_site: Path) -> None:
         if name.startswith("site/") and not name.endswith((".js", ".map")):
             assert str(leaky_site) not in text, name
             assert str(Path.home()) + "/" not in text, name
+
+
+def test_an_offline_build_from_the_saved_snapshot_publishes_no_secret_and_no_path(
+    leaky_site: Path,
+) -> None:
+    """The snapshot names the masking its pull applied (`masked_by`), so an offline build in a
+    fresh process does not scan it for secrets again: it must still publish none, and still
+    rewrite every path of the building machine, the notes and cards being scanned as before."""
+    assert run_cli("pull", "-C", leaky_site, timeout=300).returncode == 0
+    snapshot = gzip.decompress((leaky_site / ".daybook" / "snapshot.json.gz").read_bytes())
+    assert b'"masked_by":"sha256:' in snapshot
+    result = run_cli("build", "--offline", "-C", leaky_site, timeout=300)
+    assert result.returncode == 0, error_lines(result)
+    site = {n: t for n, t in _published(leaky_site).items() if n.startswith("site/")}
+    assert any(name.endswith("runs.json") for name in site)
+    for name, text in site.items():
+        for secret in SECRETS:
+            assert secret not in text, f"{secret} in {name}"
+        if not name.endswith((".js", ".map")):
+            assert str(leaky_site) not in text, name
