@@ -33,13 +33,38 @@ from daybook.analysis.columns import prefix_groups
 from daybook.core.config import DaybookConfig
 from daybook.pages.context import ExperimentView
 from daybook.pages.json_text import compact
-from daybook.pages.runs_table import PARAM_LIMIT, Cells, cell_text, json_number, preset
+from daybook.pages.paths import SitePaths
+from daybook.pages.runs_table import (
+    PARAM_LIMIT,
+    Cells,
+    cell_text,
+    json_number,
+    preset,
+    runs_json,
+)
 from daybook.safety.slug import slugify
 
 FORMAT = 1
 COLUMNS_DIR = "columns"
 INDEX = "index.json"
 GROUP_FILE_KEYS = 50  # 300 runs × 50 params ≈ 100 KB a file: one pick costs one small fetch
+
+
+def table_files(
+    config: DaybookConfig,
+    exp: ExperimentView,
+    paths: SitePaths,
+    page: str,
+    data_path: str,
+    directory_urls: bool = True,
+    beside: str | None = None,
+) -> dict[str, str]:
+    """A script-driven table's data: every row at `data_path` (runs.json) and every column in
+    the columns folder, each metric value written once for both (one `Cells`)."""
+    numbers = Cells(json_number)
+    files = {data_path: runs_json(exp, paths, page, directory_urls, numbers)}
+    files.update(column_files(config, exp, page, beside, numbers))
+    return files
 
 
 def column_files(

@@ -116,7 +116,7 @@ class SiteModel:
             if r.parent_id and r.parent_id in known:
                 children.setdefault(r.parent_id, []).append(r)
         for kids in children.values():
-            kids.sort(key=_newest_first)
+            kids[:] = newest_first(kids)
         experiments = _experiment_views(
             config,
             sorted(snapshot.experiments, key=lambda e: (e.name.lower(), e.experiment_id)),
@@ -212,16 +212,13 @@ def _half_of_the_runs(
     return chosen
 
 
-def _newest_first(r: Run) -> tuple[int, str]:
-    return (-(r.start_time or 0), r.run_id)
-
-
 _RUN_ID, _START, _VALUE = attrgetter("run_id"), attrgetter("start_time"), attrgetter("value")
 
 
 def newest_first(runs: Iterable[Run]) -> list[Run]:
-    """`runs` sorted by `_newest_first`, with keys read in C: by id, then (a stable sort keeps
-    that order among equal starts, reversed or not) by start time, newest first."""
+    """`runs` newest first (a run with no start time as if started at 0), ties by run id; keys
+    read in C: by id, then (a stable sort keeps that order among equal starts, reversed or not)
+    by start time."""
     out = sorted(runs, key=_RUN_ID)
     if None in map(_START, out):
         out.sort(key=lambda r: r.start_time or 0, reverse=True)
@@ -398,7 +395,7 @@ def run_view(site: SiteModel, snapshot: Snapshot, run: Run) -> RunView:
 
 
 def home(site: SiteModel) -> dict[str, Any]:
-    recent = sorted((r for e in site.experiments for r in e.runs), key=_newest_first)[:15]
+    recent = newest_first(r for e in site.experiments for r in e.runs)[:15]
     return {"recent_runs": recent}
 
 

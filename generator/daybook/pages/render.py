@@ -29,7 +29,7 @@ from daybook.core.snapshot import ModelRecords, Snapshot
 from daybook.pages import context as ctx
 from daybook.pages.artifacts import run_previews
 from daybook.pages.charts import ChartEmbedder, utc_day
-from daybook.pages.columns_data import column_files, column_names
+from daybook.pages.columns_data import column_names, table_files
 from daybook.pages.journal_view import JournalView, open_action_items
 from daybook.pages.mlflow_ui import MlflowUi
 from daybook.pages.models import ModelPages
@@ -37,7 +37,7 @@ from daybook.pages.paths import EXPERIMENTS, HOME, MODELS, VIEWER, Linker, SiteP
 from daybook.pages.review_pages import MONITORS, Extras, delta_badge, status_badge
 from daybook.pages.run_lists import RunListMaker
 from daybook.pages.run_viewer import DATA_DIR, shards, viewer_page
-from daybook.pages.runs_table import Cells, json_number, run_table, runs_json
+from daybook.pages.runs_table import run_table
 from daybook.pages.sweep_table import sweep_page
 from daybook.pages.words import attr, column_head, one_line, run_status, status_word
 from daybook.safety import escape
@@ -317,10 +317,11 @@ class Renderer:
                  **self.extras.experiment(exp)},
             )  # fmt: skip
             if table.data_path:  # a big table: every row goes to runs.json beside the page
-                numbers = Cells(json_number)  # each metric value written once for both
-                pages[table.data_path] = runs_json(exp, self.paths, path, self.directory_urls,
-                                                   numbers)  # fmt: skip
-                pages.update(column_files(self.config, exp, path, numbers=numbers))  # (#15)
+                pages.update(
+                    table_files(
+                        self.config, exp, self.paths, path, table.data_path, self.directory_urls
+                    )
+                )  # and every column (#15)
         return pages
 
     def _run_pages(self, runs: list[tuple[str, str]]) -> dict[str, str]:

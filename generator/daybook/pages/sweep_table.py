@@ -18,11 +18,11 @@ from markupsafe import Markup
 
 from daybook.analysis.compare import Sweep
 from daybook.core.config import DaybookConfig
-from daybook.pages.columns_data import column_files
+from daybook.pages.columns_data import table_files
 from daybook.pages.context import ExperimentView, TableRow
 from daybook.pages.json_text import compact
 from daybook.pages.paths import SitePaths
-from daybook.pages.runs_table import Cells, json_number, run_table, runs_json
+from daybook.pages.runs_table import run_table
 from daybook.safety.redact import MASK
 
 SIDE_BY_SIDE = 8  # children shown as columns of one table (compare.md.j2)
@@ -70,9 +70,8 @@ def sweep_page(
         candidate = run_table(config, view, paths, page, directory_urls, key=key, folder=folder)
         if candidate.paged and candidate.data_path:
             table = candidate
-            numbers = Cells(json_number)  # each metric value written once for both
-            files[candidate.data_path] = runs_json(view, paths, page, directory_urls, numbers)
-            files.update(column_files(config, view, page, folder, numbers))
+            files.update(table_files(config, view, paths, page, candidate.data_path,
+                                     directory_urls, folder))  # fmt: skip
     constant_url = ""
     if len(sw.constant) > FOLD_CONSTANT:
         target = posixpath.join(folder, CONSTANT_JSON)
