@@ -3,10 +3,14 @@ as secret, without flagging ordinary words."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from daybook.safety.redact import DEFAULT_PATTERNS
-from daybook.safety.secrets import find_secrets
+from daybook.safety.secrets import _PREFIX, SecretKeys, SecretScanner, find_secrets
 from store_builder import SECRET_VALUE
 
 
@@ -81,3 +85,30 @@ def test_a_pattern_from_daybook_yml_adds_a_shape() -> None:
     assert find_secrets("employee E-123456", DEFAULT_PATTERNS) == []
     [found] = find_secrets("employee E-123456", DEFAULT_PATTERNS, [r"E-\d{6}"])
     assert (found.start, found.end) == (9, 17)
+
+
+TOKENISH = st.text(alphabet="0123456789abcdefABCDEFgzZ_-:=./ \nİK", max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(TOKENISH)
+def test_the_token_pretest_is_a_run_of_twelve_letters_or_digits_not_all_lowercase_hex(
+    text: str,
+) -> None:
+    """`_may_hold_token` asks one regular expression what a loop over the runs used to ask."""
+    runs = re.findall(r"[A-Za-z0-9]{12,}", text)
+    expected = (
+        "PRIVATE KEY" in text
+        or "PuTTY" in text
+        or any(not re.fullmatch(r"[0-9a-f]+", run) for run in runs)
+        or _PREFIX.search(text) is not None
+    )
+    assert SecretScanner._may_hold_token(text) is expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.text(alphabet="abKkEeYyTtOoNnİK=: ", max_size=20))
+def test_the_key_word_pretest_finds_a_secret_word_in_any_case(text: str) -> None:
+    scanner = SecretScanner(DEFAULT_PATTERNS)
+    words = SecretKeys(DEFAULT_PATTERNS).words() or ()
+    assert scanner._may_name_a_key(text) is any(w in text.lower() for w in words)

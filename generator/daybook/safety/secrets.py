@@ -116,11 +116,15 @@ _PLACEHOLDER = re.compile(
     r"^(?:\*+|x+|X+|•+|\.+|<.*>|\$\{.*\}|\$[A-Z_]+|\{\{.*\}\}|changeme|redacted|none|null)$", re.I
 )
 _TOKEN_TAIL = re.compile(r"[A-Za-z0-9_\-+/=]*")
-_TOKEN_RUN = re.compile(r"[A-Za-z0-9]{12,}")  # every token shape has one (run names do not)
 _KEY_OR_URL = re.compile(r"[:=@]").search  # an assignment or a URL's userinfo needs one
 _HEXISH = re.compile(r"[0-9a-f]+")  # run ids, git SHAs, digests, UUIDs: no shape
 # Prefixes of the shapes whose body may be short or broken by dashes.
 _PREFIX = re.compile(r"\b(?:sk|rk)[-_]|\bgh[pousr]_|\bgl[a-z]+-|\bxox[a-z]-|\bhf_|\beyJ")
+# Every token shape has a run of 12+ letters and digits that is not all lowercase hex (run names,
+# ids and digests do not). Found at the start of a maximal run, where the negative lookahead
+# fails only if hex digits reach the run's end: one search, where a loop over the runs made a
+# Python call each.
+_TOKEN_START = re.compile(r"(?<![A-Za-z0-9])(?![0-9a-f]*(?![A-Za-z0-9]))[A-Za-z0-9]{12}")
 
 
 @functools.cache
@@ -155,6 +159,8 @@ class SecretScanner:
         )
         self._extra = tuple(re.compile(p, re.S) for p in extra_shapes)
         self._key_words = self.keys.words()
+        # One of the key words in lowercased text, in one search (none: "(?!)" never matches).
+        self._key_word = re.compile("|".join(map(re.escape, self._key_words or ())) or "(?!)")
 
     def find(self, text: str) -> list[Secret]:
         """Every secret-looking span in `text`, in order, without overlaps."""
@@ -197,15 +203,12 @@ class SecretScanner:
     def _may_hold_token(text: str) -> bool:
         if "PRIVATE KEY" in text or "PuTTY" in text:
             return True
-        if any(not _HEXISH.fullmatch(m.group()) for m in _TOKEN_RUN.finditer(text)):
-            return True
-        return _PREFIX.search(text) is not None
+        return _TOKEN_START.search(text) is not None or _PREFIX.search(text) is not None
 
     def _may_name_a_key(self, text: str) -> bool:
         if self._key_words is None:  # glob patterns: no cheap test
             return True
-        low = text.lower()
-        return any(w in low for w in self._key_words)
+        return self._key_word.search(text.lower()) is not None
 
 
 def _random_looking(value: str) -> bool:
