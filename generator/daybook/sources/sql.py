@@ -31,7 +31,9 @@ one GROUP BY on a key (the fold) relies only on MLflow's own primary key under t
 from __future__ import annotations
 
 import functools
+import itertools
 import math
+import operator
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -460,9 +462,22 @@ class SqlReader:
         if self.dialect.name in ("mysql", "mariadb"):
             self._read_folded_histories(sorted(run_ids), points)
             return assemble_histories(points)
+        out: dict[str, tuple[MetricHistory, ...]] = {}
         for chunk in chunks(sorted(run_ids)):
-            self._read_point_rows(chunk, points)
-        return assemble_histories(points)
+            rows = self._all(
+                "SELECT run_uuid, {key}, {value}, {timestamp}, {step}, is_nan FROM metrics "
+                f"WHERE run_uuid IN ({self._marks(len(chunk))}) "
+                "ORDER BY run_uuid, {key}, {step}",  # the order of MLflow's index on them
+                chunk,
+            )
+            histories = histories_from_rows(rows)
+            if histories is None:  # a key split by the database's collation: the slow way
+                self._read_point_rows(chunk, points)
+            else:
+                out.update(histories)
+        if points:
+            out.update(assemble_histories(points))
+        return dict(sorted(out.items()))
 
     def _read_point_rows(
         self,
@@ -637,13 +652,57 @@ def _in_key_order(dicts: dict[str, dict[str, _V]]) -> dict[str, dict[str, _V]]:
     return dicts
 
 
+_RUN_AND_KEY = operator.itemgetter(0, 1)
+
+
+def histories_from_rows(
+    rows: list[tuple[Any, ...]],
+) -> dict[str, tuple[MetricHistory, ...]] | None:
+    """Point rows (run id, key, value, timestamp, step, is_nan) ordered by run id, key and step
+    as histories, as `assemble_histories` makes them; None when a (run, key) is not in
+    one stretch (a collation that orders keys apart from equality). The points of a history are
+    taken apart in C (`zip`); only a history with a NaN, a NULL or a value of another type goes
+    point by point. 367,000 points at 100,000 runs: ~2 µs a point one by one, in Python."""
+    per_run: dict[str, list[MetricHistory]] = defaultdict(list)
+    seen = 0
+    for (rid, key), group in itertools.groupby(rows, _RUN_AND_KEY):
+        _, _, values, stamps, steps, nans = zip(*group, strict=True)
+        if (
+            any(nans)
+            or not all(map(operator.lt, steps, steps[1:]))  # a step twice: by time, then value
+            or not _FLOAT_ONLY.issuperset(map(type, values))
+            or not _INT_ONLY.issuperset(map(type, steps))
+            or not _INT_ONLY.issuperset(map(type, stamps))
+        ):
+            pts = sorted(
+                zip(map(int, steps), map(int, stamps), map(_value, values, nans), strict=True),
+                key=_point_order,
+            )
+            steps, stamps, values = zip(*pts, strict=True)
+        per_run[rid].append(MetricHistory(key, steps, values, stamps))
+        seen += 1
+    out = {rid: tuple(sorted(hs, key=_HISTORY_KEY)) for rid, hs in per_run.items()}
+    if sum(len({h.key for h in hs}) for hs in out.values()) != seen:
+        return None
+    return out
+
+
+_FLOAT_ONLY = frozenset({float})
+_INT_ONLY = frozenset({int})
+_HISTORY_KEY = operator.attrgetter("key")
+
+
+def _point_order(p: tuple[int, int, float]) -> tuple[int, int, float]:
+    return p[0], p[1], _sortable(p[2])
+
+
 def assemble_histories(
     points: dict[tuple[str, str], list[tuple[int, int, float]]],
 ) -> dict[str, tuple[MetricHistory, ...]]:
     """Points grouped per run and key into histories, ordered by step, then time, then value."""
     per_run: dict[str, list[MetricHistory]] = defaultdict(list)
     for (rid, key), pts in points.items():
-        pts.sort(key=lambda p: (p[0], p[1], _sortable(p[2])))
+        pts.sort(key=_point_order)
         per_run[rid].append(
             MetricHistory(
                 key=key,
