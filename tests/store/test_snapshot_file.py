@@ -22,6 +22,7 @@ import pytest
 from daybook import __version__
 from daybook.core.config import DaybookConfig, ExperimentFilter, RunPages
 from daybook.core.snapshot import Experiment, Metric, MetricHistory, Run, Snapshot
+from daybook.store import snapshot_file
 from daybook.store.pull import pull
 from daybook.store.snapshot_file import (
     FORMAT,
@@ -36,6 +37,7 @@ from daybook.store.snapshot_file import (
     encoded_parts,
     load,
     loads,
+    own_parts,
     paused_gc,
     runs_from_parts,
     save,
@@ -317,6 +319,41 @@ def test_parts_a_second_process_encoded_are_saved_as_it_encoded_them() -> None:
     # Runs equal to the decoded ones, but not those objects: encoded again.
     copies = dataclasses.replace(held, runs=tuple(dataclasses.replace(r) for r in runs))
     assert marker not in dumps(dataclasses.replace(kept, held=copies, encoded=marked))
+
+
+def test_parts_the_first_process_encoded_of_its_own_range_are_saved_as_they_are() -> None:
+    """The first process of a full pull encodes its own range while the second reads the other
+    (`own_parts`): the save writes those members, and the file is the one a save encoding
+    everything writes."""
+    snap = many_runs(3000)
+    lower = [r for r in snap.runs if r.run_id < RUN_HALVES]
+    encoded = own_parts(reversed(lower))
+    assert {key[1] for key in encoded} <= {r.run_id for r in lower}
+    assert sum(len(part.items) for part in encoded.values()) == len(lower)
+    kept = dataclasses.replace(stored(snap), encoded=encoded)
+    assert dumps(kept) == dumps(stored(snap))
+    marker = b"the member as the first process made it"
+    key = next(iter(encoded))
+    assert marker in dumps(
+        dataclasses.replace(
+            kept, encoded={**encoded, key: dataclasses.replace(encoded[key], data=marker)}
+        )
+    )
+
+
+def test_a_file_with_its_ranges_cut_at_another_id_loads_and_saves_as_one_cut_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A file written when the ranges met at another id (`"9"`, before the cut moved to halve
+    the work) reads as it is; its next save, runs still undecoded, cuts them anew."""
+    snap = many_runs(3000)
+    monkeypatch.setattr(snapshot_file, "RUN_HALVES", "9")
+    old = dumps(stored(snap))
+    monkeypatch.undo()
+    loaded = loads(old)
+    assert dumps(loaded) != old
+    assert dumps(loaded) == dumps(stored(snap))
+    assert snapshot_data(loads(old).snapshot) == snapshot_data(snap)
 
 
 def test_of_two_parts_that_begin_with_one_run_the_one_holding_the_runs_kept_is_kept() -> None:

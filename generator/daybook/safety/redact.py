@@ -185,17 +185,6 @@ class Redactor:
             return bad
         return bad, {v for v in bad if v not in self._secret_free}
 
-    def known_free(self) -> set[str]:
-        """A copy of the strings known to hold no secret with these settings."""
-        return set(self._secret_free)
-
-    def remember_free(self, strings: Iterable[str]) -> None:
-        """Strings another process (a fork, see store/pull.py) found to hold no secret with
-        these settings: neither this redactor nor its siblings scan them again."""
-        self._secret_free.update(strings)
-        if self._paths is None:  # then holding no secret is being left as it is
-            self._clean_values.update(strings)
-
     def changed_keys(self, keys: Iterable[str]) -> set[str]:
         """The param or tag keys among `keys` that are secret (their value is hidden) or that
         masking would change; the others are remembered."""

@@ -53,7 +53,6 @@ from daybook.sources.model_files import absent_runs, read_model_files, wanted_ve
 from daybook.store.snapshot_file import (
     LIVE,
     RUN_HALVES,
-    EncodedPart,
     EncodedParts,
     LazyRuns,
     SavedRuns,
@@ -63,6 +62,7 @@ from daybook.store.snapshot_file import (
     digest,
     encoded_parts,
     load,
+    own_parts,
     paused_gc,
     run_to_list,
     runs_from_parts,
@@ -752,10 +752,10 @@ _EXPERIMENT_ID = attrgetter("experiment_id")
 _STATUS = attrgetter("status")
 _END_TIME = attrgetter("end_time")
 RUNS_APART_FROM = 20_000  # runs: below, a full pull reads them in one process
-# MLflow's run ids are 32 random hex digits: 9/16 of them sort below "9". The second process
-# gets the smaller share, as it also encodes its runs (100,000 runs: 2.8 s split at "8", where
-# this process waited 0.5 s for the second; see _read_all_runs). It is where the snapshot file's
-# two ranges of runs meet, so the second process's parts are the file's.
+# MLflow's run ids are 32 random hex digits: half of them sort below "8". Each process reads,
+# masks and encodes its half (100,000 runs: split at "9", where the first process left the
+# encoding of its 9/16 to the save, it was the one waited for, and saving took 0.9 s). It is
+# where the snapshot file's two ranges of runs meet, so each process's parts are the file's.
 SPLIT_ID = RUN_HALVES
 
 
@@ -767,16 +767,16 @@ def _read_all_runs(
     force_client: bool,
 ) -> tuple[list[Run], int, EncodedParts]:
     """Every run of these experiments, masked; how many the second process read; and the
-    parts of the snapshot file it encoded (for `StoredSnapshot.encoded`).
+    parts of the snapshot file both processes encoded (for `StoredSnapshot.encoded`).
 
     A big store's, read by direct SQL, is read in two shares: the runs whose ids sort from
     `SPLIT_ID` by a forked second process on its own connection (daybook.core.fork), the rest
-    here meanwhile. It sends them back as the snapshot file's parts of that range of ids, as
-    JSON and gzipped (pickling Runs cost six times more), with the strings it found clean, so
-    no later pass scans them again and the save writes its members as they are.
+    here meanwhile. Each masks and encodes its share as the snapshot file's parts of its range
+    of ids, so the save writes their members as they are; the second sends back only the
+    members (pickling Runs cost six times more), which this process decodes.
 
     Measured at 100,000 runs on two cores, fresh processes: read and masked in one, 3.5-3.9 s;
-    in two, 2.6-3.1 s split at "9" (2.8-3.3 s at "8"); each share scans the tables whole
+    in two, 2.4 s, encoded too (`_read_lower`); each share scans the tables whole
     (`SqlReader.read_runs`). A build after it is also faster and its peak lower: what the
     second process scanned is not scanned again (docs/guide/scale.md, "What still runs in one
     process")."""
@@ -785,15 +785,14 @@ def _read_all_runs(
     if one or (wanted != 2 and reader.count_runs(exp_ids) < RUNS_APART_FROM):
         return masker.runs(reader.read_runs(exp_ids)), 0, {}
     both = halves(
-        lambda: masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID)),
+        functools.partial(_read_lower, reader, exp_ids, masker),
         functools.partial(_read_upper, tracking_uri, force_client, exp_ids, masker),
     )
     if both is None:  # other threads are running
         return masker.runs(reader.read_runs(exp_ids)), 0, {}
-    lower, (parts, clean) = both
-    masker.remember_free(clean)
-    upper, encoded = runs_from_parts(parts)
-    return [*lower, *upper], len(upper), encoded
+    (lower, encoded), parts = both
+    upper, theirs = runs_from_parts(parts)
+    return [*lower, *upper], len(upper), {**encoded, **theirs}
 
 
 HISTORIES_APART_FROM = 200  # runs whose histories are read: below, one process reads them
@@ -837,13 +836,22 @@ def _histories_of(
         reader.close()
 
 
+def _read_lower(
+    reader: SplitReader, exp_ids: list[str], masker: _Masker
+) -> tuple[list[Run], EncodedParts]:
+    """In the first process: the runs whose ids sort below `SPLIT_ID`, masked, and encoded as
+    the snapshot file's parts of that range (the save writes them as they are)."""
+    runs = masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID))
+    return runs, own_parts(runs)
+
+
 def _read_upper(
     tracking_uri: str, force_client: bool, exp_ids: list[str], masker: _Masker
-) -> tuple[list[EncodedPart], list[str]]:
+) -> list[bytes]:
     """In the second process: the runs whose ids sort from `SPLIT_ID`, masked, as the snapshot
     file's parts (`encoded_parts`: 50,000 runs ~1 s there and back, where pickling them took
-    ~6 s), and the strings its masking found clean (`_read_all_runs`)."""
-    before = masker.known_free()
+    ~6 s). Not the strings its masking found clean: the publishing pass trusts the snapshot's
+    masking (`Snapshot.masked_by`), and nothing else here reads the runs' strings again."""
     reader = open_reader(tracking_uri, force_client=force_client)
     try:
         if not isinstance(reader, SplitReader):
@@ -851,7 +859,7 @@ def _read_upper(
         runs = masker.runs(reader.read_runs(exp_ids, ids_from=SPLIT_ID))
     finally:
         reader.close()
-    return encoded_parts(runs), list(masker.known_free() - before)
+    return encoded_parts(runs)
 
 
 def _keep_unchanged(runs: list[Run], before: dict[str, Run]) -> tuple[list[Run], set[str]]:
@@ -983,12 +991,6 @@ class _Masker:
 
     def run(self, run: Run) -> Run:
         return self.runs((run,))[0]
-
-    def known_free(self) -> set[str]:
-        return self._redactor.known_free()
-
-    def remember_free(self, strings: Iterable[str]) -> None:
-        self._redactor.remember_free(strings)
 
     def text(self, text: str) -> str:
         return self._redactor.value(text)
