@@ -7,11 +7,15 @@ default only the runs a reader would look for get one; every run is still in its
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Set
+from operator import attrgetter, methodcaller
 
 from daybook.analysis.policy_memo import Leaders, PolicyMemo, leaders_of
 from daybook.analysis.review import recent_runs
 from daybook.core.config import DaybookConfig
-from daybook.core.snapshot import Experiment, RegisteredModel, Run
+from daybook.core.snapshot import TAG_PARENT, Experiment, RegisteredModel, Run
+
+_TAGS = attrgetter("tags")
+_PARENT = methodcaller("get", TAG_PARENT)
 
 
 def shown_experiments(
@@ -61,7 +65,8 @@ def page_runs(
         for exp in experiments
         if policy.top
     }
-    parents = (r.parent_id for r in runs) if policy.parents else ()
+    # Each run's parent tag, in C (`Run.parent_id` is a Python call a run): "" or None for none.
+    parents = map(_PARENT, map(_TAGS, runs)) if policy.parents else ()
     chosen = chosen_runs(config, leaders, known, parents, models, extra)
     if recent_since is not None and policy.recent:
         for exp_runs in by_exp.values():
@@ -84,7 +89,7 @@ def chosen_runs(
     for lead in leaders.values():
         chosen.update(lead.top(policy.top))
     if policy.parents:
-        chosen.update(p for p in parents if p in known)  # type: ignore[misc]
+        chosen.update(filter(known.__contains__, parents))  # type: ignore[arg-type]
     if policy.registered:
         chosen.update(v.run_id for m in models for v in m.versions if v.run_id in known)
     return chosen

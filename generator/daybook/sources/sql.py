@@ -639,16 +639,18 @@ def _shared() -> dict[Any, Any]:
 
 def _in_key_order(dicts: dict[str, dict[str, _V]]) -> dict[str, dict[str, _V]]:
     """Every dict of `dicts` with its keys in Python's string order (not any collation of the
-    database). Runs mostly share one order of keys: each order is checked once."""
-    ordered: set[tuple[str, ...]] = set()
+    database). Runs mostly share one order of keys: each order is sorted once, and a dict in
+    another order is rebuilt in C from it (sorting each one's items cost 0.12 s a 100,000-run
+    half, tags and params being written in no key order)."""
+    orders: dict[tuple[str, ...], tuple[str, ...] | None] = {}
     for rid, d in dicts.items():
         keys = tuple(d)
-        if keys in ordered:
-            continue
-        if list(keys) == sorted(keys):
-            ordered.add(keys)
-        else:
-            dicts[rid] = dict(sorted(d.items()))
+        order = orders.get(keys, ())
+        if order == ():
+            wanted = tuple(sorted(keys))
+            order = orders[keys] = None if wanted == keys else wanted
+        if order is not None:
+            dicts[rid] = dict(zip(order, map(d.__getitem__, order), strict=True))
     return dicts
 
 

@@ -756,17 +756,16 @@ def _index(in_time: Sequence[Run]) -> dict[str, Any]:
     with the store, and chooses page runs by, without decoding the runs (in C where it can)."""
     ids = list(map(_RUN_ID, in_time))
     statuses = list(map(_STATUS, in_time))
-    parents = zip(ids, map(methodcaller("get", TAG_PARENT), map(_TAGS, in_time)), strict=True)
+    parents = list(map(methodcaller("get", TAG_PARENT), map(_TAGS, in_time)))
+    live = itertools.compress(in_time, map(LIVE.__contains__, statuses))
     return {
         "ids": ids,
         "experiments": list(map(_EXPERIMENT, in_time)),
         "statuses": statuses,
         "starts": list(map(_START, in_time)),
         "ends": list(map(_END, in_time)),
-        "parents": {rid: p for rid, p in parents if p},
-        "digests": {
-            r.run_id: digest(r) for r, st in zip(in_time, statuses, strict=True) if st in LIVE
-        },
+        "parents": dict(itertools.compress(zip(ids, parents, strict=True), parents)),
+        "digests": {r.run_id: digest(r) for r in live},
     }
 
 
