@@ -139,30 +139,3 @@ def test_halves_share_work_and_a_failure_in_this_half_stops_the_other() -> None:
         "after ''",  # and forks again once both are done
         "failed: the first half failed ; the second process was stopped",
     ]
-
-
-DRAINED = textwrap.dedent(
-    """
-    import os, threading
-    from daybook.core.fork import halves
-
-    def theirs():
-        return os.urandom(1 << 20) * 24  # 24 MB: far more than a pipe holds
-
-    def mine():
-        return threading.active_count()  # the thread that reads the result meanwhile
-
-    threads, got = halves(mine, theirs)
-    print("threads while mine ran", threads)
-    print("after", threading.active_count(), len(got), got[: 1 << 20] * 24 == got)
-    """
-)
-
-
-def test_a_big_result_is_read_while_this_half_works_and_the_reader_then_ends() -> None:
-    """The second process's result is read as it comes (`_Drain`), so neither waits on a full
-    pipe; the reading thread is gone once `halves` returns, so the next fork can be made."""
-    assert _lines_of(DRAINED) == [
-        "threads while mine ran 2",
-        f"after 1 {24 << 20} True",
-    ]

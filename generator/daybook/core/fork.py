@@ -95,15 +95,11 @@ class Child:
     pid: int
     fd: int
     shared: Sequence[object] = ()  # objects both processes hold: they travel as their index
-    drain: _Drain | None = None  # reads the result as it comes, when the caller has other work
 
     def result(self) -> Any:
         """What the work returned, once the child has exited; its exception raised here."""
-        if self.drain is not None:
-            data = self.drain.data()
-        else:
-            with os.fdopen(self.fd, "rb") as pipe:
-                data = pipe.read()
+        with os.fdopen(self.fd, "rb") as pipe:
+            data = pipe.read()
         _, status = os.waitpid(self.pid, 0)
         self.pid = 0
         try:
@@ -127,44 +123,9 @@ class Child:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
                 os.waitpid(self.pid, 0)
-            if self.drain is not None:
-                self.drain.data()  # the pipe's end: the thread ends and closes it
-            else:
-                with contextlib.suppress(OSError):
-                    os.close(self.fd)
+            with contextlib.suppress(OSError):
+                os.close(self.fd)
             self.pid = 0
-
-
-class _Drain:
-    """Reads a child's pipe in a thread of this process while it goes on with its own share.
-
-    A result of tens of MB (a full pull's half of the runs: 55 MB at 100,000 runs) otherwise
-    waits in the child, 64 KB at a time, until this process asks for it: 0.67 s read after
-    this process's share, where the child had ended before it. The thread waits in `os.read`
-    without the GIL, and a pipe of 1 MB (Linux's default most) wakes it once a MB."""
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-        self._chunks: list[bytes] = []
-        with contextlib.suppress(ImportError, AttributeError, OSError):  # Linux only
-            import fcntl  # (a smaller pipe only wakes the thread more often)
-
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, 1 << 20)  # type: ignore[attr-defined]
-        self._thread = threading.Thread(target=self._read, name="daybook-drain", daemon=True)
-        self._thread.start()
-
-    def _read(self) -> None:
-        try:
-            while chunk := os.read(self._fd, 1 << 20):
-                self._chunks.append(chunk)
-        except OSError:
-            pass  # read as far as it went: the result's check tells a cut one
-        finally:
-            os.close(self._fd)
-
-    def data(self) -> bytes:
-        self._thread.join()
-        return b"".join(self._chunks)
 
 
 def _portable(record: logging.LogRecord) -> logging.LogRecord:
@@ -229,16 +190,12 @@ def _dumps(value: Any, shared: Sequence[object]) -> bytes:
     return out.getvalue()
 
 
-def fork(
-    work: Callable[[], Any], shared: Sequence[object] = (), drain: bool = False
-) -> Child | None:
+def fork(work: Callable[[], Any], shared: Sequence[object] = ()) -> Child | None:
     """Starts `work` in a forked child and returns at once (None: this process has other
     threads, which a fork would not copy, with any lock they hold).
 
     `shared`: objects both processes hold (the snapshot's runs) that the result refers to: each
-    travels as its index and comes back as the first process's own object, not a copy.
-    `drain`: read the result in a thread as it comes (`_Drain`), for a caller that asks for it
-    soon: the thread lives until then, and no other fork is made meanwhile."""
+    travels as its index and comes back as the first process's own object, not a copy."""
     if threading.active_count() > 1:
         return None
     _flush()  # or the child would write this process's buffered output again
@@ -248,7 +205,7 @@ def fork(
     if pid:
         gc.unfreeze()
         os.close(write)
-        return Child(pid, read, shared, _Drain(read) if drain else None)
+        return Child(pid, read, shared)
     code = 1
     try:
         global _IN_SECOND
@@ -279,7 +236,7 @@ def halves(
 
     The one way work is shared: a failure in `mine` ends the second process before it is
     raised, and the second's failure is raised here, after `mine` is done."""
-    child = fork(theirs, shared=shared, drain=True)
+    child = fork(theirs, shared=shared)
     if child is None:
         return None
     try:
