@@ -776,10 +776,11 @@ def _read_all_runs(
     members (pickling Runs cost six times more), which this process decodes.
 
     Measured at 100,000 runs on two cores, fresh processes: read and masked in one, 3.5-3.9 s;
-    in two, 2.4 s, encoded too (`_read_lower`); each share scans the tables whole
-    (`SqlReader.read_runs`). A build after it is also faster and its peak lower: what the
-    second process scanned is not scanned again (docs/guide/scale.md, "What still runs in one
-    process")."""
+    in two, encoded too and the second's share decoded here, 3.1-3.5 s (`bench_pipeline.py`,
+    against 3.0-3.7 s before either encoded, when the save took 0.9-1.3 s more); each share
+    scans the tables whole (`SqlReader.read_runs`). A build after it is also faster and its peak
+    lower: what the second process scanned is not scanned again (docs/guide/scale.md, "What
+    still runs in one process")."""
     wanted = processes_wanted()
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted))
     if one or (wanted != 2 and reader.count_runs(exp_ids) < RUNS_APART_FROM):
