@@ -172,11 +172,20 @@ class Redactor:
         clean ones; the changed ones with their masked text. In the second process (start 1),
         also which of those held a secret (not just a local path), as the first needs to know."""
         text = self.text
-        clean = self._clean_values
+        clean, free = self._clean_values, self._secret_free
+        # Scanning alone (no path to rewrite): the scanner asked directly, not through `text`,
+        # whose cache costs more than it saves on strings never seen (163,000 strings: 0.27 s
+        # against 0.43 s). A string found clean is what `text` would remember it as.
+        find = self._scanner.find if self._scan and self._paths is None else None
+        if len(free) > _REMEMBER:
+            free.clear()
         bad: dict[object, object] = {}
         for v in todo if start is None else todo[start::2]:
             if type(v) is not str:
                 bad[v] = v
+            elif find is not None and not find(v):
+                clean.add(v)
+                free.add(v)
             elif (new := text(v)) == v:
                 clean.add(v)
             else:
