@@ -180,7 +180,7 @@ def test_the_file_is_strict_json_with_a_documented_envelope(full_snapshot: Snaps
     data = dumps(stored(full_snapshot))
     doc = document(data)
     assert doc["format"] == FORMAT == "daybook-snapshot"
-    assert doc["version"] == VERSION == 3
+    assert doc["version"] == VERSION == 4
     assert doc["daybook"] == __version__
     assert doc["tracking_uri"] == full_snapshot.tracking_uri
     assert doc["pulled_at"] == 1_764_000_000_000
@@ -203,7 +203,8 @@ def test_the_file_is_strict_json_with_a_documented_envelope(full_snapshot: Snaps
     assert [size for _, _, size, _ in doc["parts"]] == [len(m) for m in members(data)[1:]]
     assert [crc for _, _, _, crc in doc["parts"]] == [zlib.crc32(m) for m in members(data)[1:]]
     nan_run = next(r for r in doc["snapshot"]["runs"] if r[2] == "nan-metrics")
-    assert nan_run[9]["val_accuracy"][0] == "NaN"  # metrics: [value, step, timestamp]
+    values, step, _ = nan_run[9]  # logged together: [{key: value}, step, timestamp]
+    assert values["val_accuracy"] == "NaN" and type(step) is int
     infinite = dataclasses.replace(full_snapshot, warnings=())
     run = dataclasses.replace(full_snapshot.runs[0], metrics={})
     doc = document(dumps(stored(dataclasses.replace(infinite, runs=(run,)))))
@@ -354,6 +355,61 @@ def test_a_file_with_its_ranges_cut_at_another_id_loads_and_saves_as_one_cut_her
     assert dumps(loaded) != old
     assert dumps(loaded) == dumps(stored(snap))
     assert snapshot_data(loads(old).snapshot) == snapshot_data(snap)
+
+
+def _run_with(run_id: str, *metrics: Metric) -> Run:
+    return Run(run_id, "1", "r", "FINISHED", 1, 2, "ada", "", {}, {m.key: m for m in metrics})
+
+
+def test_metrics_logged_together_keep_their_step_and_time_once_per_run() -> None:
+    """Most runs log their metrics in one call: one step and time for all, written once. A run
+    whose metrics differ in either keeps them per metric; both read back as they were."""
+    together = _run_with(
+        "a" * 32, Metric("auc", 0.9, 49, 1_000), Metric("loss", math.nan, 49, 1_000)
+    )
+    apart = _run_with("b" * 32, Metric("auc", 0.9, 49, 1_000), Metric("loss", 0.1, 48, 1_000))
+    alone = _run_with("c" * 32)
+    snap = Snapshot("sqlite:///store.db", (), (together, apart, alone), ())
+    rows = {row[0]: row[9] for row in document(dumps(stored(snap)))["snapshot"]["runs"]}
+    assert rows == {
+        "a" * 32: [{"auc": 0.9, "loss": "NaN"}, 49, 1_000],
+        "b" * 32: {"auc": [0.9, 49, 1_000], "loss": [0.1, 48, 1_000]},
+        "c" * 32: {},
+    }
+    assert snapshot_data(loads(dumps(stored(snap))).snapshot) == snapshot_data(snap)
+
+
+def _metrics_as_version_3(metrics: dict[str, Metric]) -> dict[str, list[Any]]:
+    return {k: [m.value if math.isfinite(m.value) else snapshot_file._f(m.value), m.step,
+                m.timestamp] for k, m in metrics.items()}  # fmt: skip
+
+
+def test_a_version_3_file_loads_and_its_next_save_writes_every_part_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Version 3 wrote each metric with its own step and time: this version reads it as it
+    is, and a save writes every part as this version does (never a version-3 part kept in a
+    version-4 file), runs decoded or not."""
+    together = [
+        dataclasses.replace(
+            r,
+            metrics={k: dataclasses.replace(m, step=49, timestamp=7) for k, m in r.metrics.items()},
+        )
+        for r in many_runs(3000).runs
+    ]
+    snap = dataclasses.replace(many_runs(3000), runs=tuple(together))
+    monkeypatch.setattr(snapshot_file, "VERSION", 3)
+    monkeypatch.setattr(snapshot_file, "_metrics_to_json", _metrics_as_version_3)
+    old = dumps(stored(snap))
+    monkeypatch.undo()
+    assert document(old)["version"] == 3
+    assert isinstance(document(old)["snapshot"]["runs"][0][9], dict)
+    now = dumps(stored(snap))
+    assert dumps(loads(old)) == now  # runs undecoded
+    decoded = loads(old)
+    assert snapshot_data(decoded.snapshot) == snapshot_data(snap)
+    assert dumps(decoded) == now  # runs decoded
+    assert members(now)[1:] != members(old)[1:]
 
 
 def test_of_two_parts_that_begin_with_one_run_the_one_holding_the_runs_kept_is_kept() -> None:

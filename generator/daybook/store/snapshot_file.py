@@ -55,6 +55,7 @@ from daybook.core.snapshot import (
     Artifact,
     DatasetInput,
     Experiment,
+    Metric,
     MetricHistory,
     ModelVersion,
     RegisteredModel,
@@ -66,7 +67,10 @@ from daybook.core.snapshot import (
 from daybook.store.atomic import write_atomic
 
 FORMAT = "daybook-snapshot"
-VERSION = 3  # bump on any change a version-3 reader would misread; see docs/guide/snapshots.md
+VERSION = 4  # bump on any change a version-4 reader would misread; see docs/guide/snapshots.md
+# Versions this one reads: version 3 differs only in how a run's metrics are written, and
+# `run_from_list` reads both (its parts are encoded again when saved: see SavedRuns.current).
+READS = frozenset({3, VERSION})
 SNAPSHOT_DIR = ".daybook"
 SNAPSHOT_FILE = "snapshot.json.gz"
 COMPRESSLEVEL = 1  # level 6 makes files ~15% smaller and saving ~3x slower
@@ -153,6 +157,7 @@ class SavedRuns:
     digests: dict[str, str]  # run id -> `digest` of its row, for the runs still going
     parts: list[tuple[int, bytes]]  # (runs, gzip member) of each part, in order
     run_order: list[str] | None  # the snapshot's order of runs (None: by run id)
+    current: bool = True  # parts as this version writes them (a save may keep their bytes)
     _firsts: list[int] = field(default_factory=list)
     _decoded: dict[int, tuple[Run, ...]] = field(default_factory=dict)
     _position: dict[str, int] = field(default_factory=dict)
@@ -247,7 +252,7 @@ class LazyRuns:
                 saved._decoded[k] = tuple(map(by_id.__getitem__, map(_FIRST, part)))
             for k in sorted(set(range(len(saved.parts))).difference(todo)):  # decoded before
                 by_id.update(zip(saved.part_ids(k), saved._decoded[k], strict=True))
-            for k, (_, data) in enumerate(saved.parts):
+            for k, (_, data) in enumerate(saved.parts if saved.current else ()):
                 items = saved._decoded[k]
                 encoded[("runs", items[0].run_id)] = _Part(items, data)
             if not self.changed and not self.removed:
@@ -333,13 +338,26 @@ def run_to_list(r: Run) -> list[Any]:
         r.user,
         r.artifact_uri,
         r.params,
-        {
-            k: [v if (v := m.value) - v == 0.0 else _f(v), m.step, m.timestamp]
-            for k, m in r.metrics.items()
-        },
+        _metrics_to_json(r.metrics),
         r.tags,
         [[d.name, d.digest, d.source_type, d.source, d.context] for d in r.datasets],
     ]
+
+
+_STEP_AND_TIME = attrgetter("step", "timestamp")
+
+
+def _metrics_to_json(metrics: dict[str, Metric]) -> list[Any] | dict[str, list[Any]]:
+    """A run's latest metrics: `[{key: value}, step, timestamp]` when they share one step and
+    time (metrics logged together, as most runs log them), else `{key: [value, step,
+    timestamp]}`. Shared, a load makes two ints and no list per run, not three objects and a
+    list per metric (100,000 runs: 1.5 million objects fewer to parse, keep and free)."""
+    values = {k: v if (v := m.value) - v == 0.0 else _f(v) for k, m in metrics.items()}
+    stamps = set(map(_STEP_AND_TIME, metrics.values()))
+    if len(stamps) == 1:
+        ((step, timestamp),) = stamps
+        return [values, step, timestamp]
+    return {k: [values[k], m.step, m.timestamp] for k, m in metrics.items()}
 
 
 def version_to_dict(v: ModelVersion) -> dict[str, Any]:
@@ -499,6 +517,17 @@ def run_from_list(a: list[Any]) -> Run:
     """The inverse of `run_to_list` (positional, and floats checked inline: it runs once per run
     of the store; the round-trip tests catch any field out of place)."""
     run_id, exp_id, name, status, start, end, user, uri, params, metrics, tags, datasets = a
+    if type(metrics) is list:  # one step and time for all (`_metrics_to_json`)
+        values, step, time = metrics
+        latest = {
+            k: new_metric(k, v if type(v) is float else _unf(v), step, time)
+            for k, v in values.items()
+        }
+    else:
+        latest = {
+            k: new_metric(k, v if type(v) is float else _unf(v), s, t)
+            for k, (v, s, t) in metrics.items()
+        }
     return new_run(
         run_id,
         exp_id,
@@ -509,10 +538,7 @@ def run_from_list(a: list[Any]) -> Run:
         user,
         uri,
         params,
-        {
-            k: new_metric(k, v if type(v) is float else _unf(v), s, t)
-            for k, (v, s, t) in metrics.items()
-        },
+        latest,
         tags,
         tuple(DatasetInput(*x) for x in datasets) if datasets else (),
     )
@@ -829,7 +855,7 @@ def _dumps_lazy(stored: StoredSnapshot, lazy: LazyRuns) -> bytes:
 
     def run_parts() -> Iterator[_RunPart]:
         for part in runs:
-            k = old_parts.get(part[0])
+            k = old_parts.get(part[0]) if saved.current else None
             kept = None
             if k is not None and saved.part_ids(k) == part and drop.isdisjoint(part):
                 kept = saved.parts[k][1]  # the saved part's runs, all as saved
@@ -959,19 +985,19 @@ def _loads(data: bytes, where: str) -> StoredSnapshot:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise unusable("not a Daybook snapshot")
     version = doc.get("version")
-    if version != VERSION:
+    if version not in READS:
         raise IncompatibleSnapshot(
             f"{where}: written by Daybook {doc.get('daybook', '?')} in snapshot format "
             f"v{version}; this Daybook ({__version__}) reads v{VERSION}. Run `daybook pull "
             "--full` to replace it"
         )
     try:
-        return _from_parts(doc, rest, where)
+        return _from_parts(doc, rest, where, current=version == VERSION)
     except (KeyError, TypeError, ValueError, IndexError, EOFError, zlib.error) as exc:
         raise unusable(f"damaged snapshot ({type(exc).__name__}: {_short(exc)})") from None
 
 
-def _from_parts(doc: dict[str, Any], rest: bytes, where: str) -> StoredSnapshot:
+def _from_parts(doc: dict[str, Any], rest: bytes, where: str, current: bool) -> StoredSnapshot:
     """The snapshot from its head and the parts after it: the histories gunzipped (on the
     other cores) and decoded now, the runs' parts kept as they are until asked for."""
     table = doc["parts"]
@@ -1026,7 +1052,7 @@ def _from_parts(doc: dict[str, Any], rest: bytes, where: str) -> StoredSnapshot:
     if order is not None and sorted(order) != sorted(ids):
         raise ValueError("the order of runs does not name the runs the index says")
     saved = SavedRuns(where, ids, *columns, dict(index["parents"]), dict(index["digests"]),
-                      run_parts, order)  # fmt: skip
+                      run_parts, order, current)  # fmt: skip
     return StoredSnapshot(
         held=snapshot_from_dict(doc["snapshot"], (), dict(sorted(histories.items()))),
         pulled_at=int(doc["pulled_at"]),
