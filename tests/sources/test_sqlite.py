@@ -130,9 +130,9 @@ def test_scanning_tables_whole_and_looking_runs_up_read_the_same_runs(store: Sto
             results = [in_order(r.read_runs(wanted)) for r in readers]
             assert results[0] == results[1] == results[2], wanted
             nonempty += bool(results[0])
-        whole = [s for s in statements[2] if s.endswith("FROM params")]
+        whole = [s for s in statements[2] if s.endswith("FROM params GROUP BY run_uuid")]
         assert len(whole) == nonempty >= 3  # all runs, and experiments with runs
-        assert not any(s.endswith("FROM params") for s in statements[0])
+        assert not any("FROM params GROUP BY" in s for s in statements[0])
         every = [r.run_id for r in default.read_runs(ids)]
         assert len(every) == len(store.runs)
         some = every[::3]
@@ -146,10 +146,12 @@ def test_scanning_tables_whole_and_looking_runs_up_read_the_same_runs(store: Sto
             r.close()
 
 
-def test_a_range_of_run_ids_scans_the_tables_whole_and_reads_its_share(store: StoreInfo) -> None:
-    """The two halves of a big store's full pull (ids below "8", and from it) scan params, tags
-    and latest metrics whole, never through their run-id index (a row at a time, dearer): sqlite
-    says so of the statements run, and the halves together are the runs read at once."""
+def test_a_range_of_run_ids_reads_only_its_share_of_each_table(store: StoreInfo) -> None:
+    """The two halves of a big store's full pull (ids below "8", and from it) each read their
+    own share: params and tags as one JSON object per run, walking the run-id index over the
+    range only; latest metrics by a scan of the whole table, never through the index (a row at a
+    time, dearer). sqlite says so of the statements run, and the halves together are the runs
+    read at once."""
     reader = open_reader(store.uri)
     try:
         reader.scan_share = 0.0  # always scan
@@ -166,16 +168,50 @@ def test_a_range_of_run_ids_scans_the_tables_whole_and_reads_its_share(store: St
         assert len(children) == 6
         for sql in children:
             plan = " ".join(row[-1] for row in reader.conn.execute("EXPLAIN QUERY PLAN " + sql))
-            assert plan.startswith("SCAN ") and "INDEX" not in plan, (sql, plan)
+            if "latest_metrics" in sql:
+                assert plan.startswith("SCAN ") and "INDEX" not in plan, (sql, plan)
+            else:
+                assert "json_group_object" in sql, sql
+                assert re.fullmatch(r"SEARCH \w+ USING INDEX \w+ \(run_uuid[<>]=?\?\)", plan), plan
     finally:
         reader.close()
 
 
+def test_params_sqlite_cannot_make_json_of_are_read_row_by_row(
+    store: StoreInfo, tmp_path: Path
+) -> None:
+    """A value JSON cannot hold (a BLOB some other writer left) fails sqlite's JSON functions:
+    the reader then reads that table row by row, and the runs are what the row-by-row reader
+    gives."""
+    db = tmp_path / "mlflow.db"
+    db.write_bytes(store.db_path.read_bytes())
+    with sqlite3.connect(db) as con:
+        con.execute(
+            "UPDATE params SET value = X'00ff' WHERE rowid = (SELECT MIN(rowid) FROM params)"
+        )
+    con.close()
+    readers = [open_reader(f"sqlite:///{db}") for _ in range(2)]
+    try:
+        rows, whole = readers
+        rows.scan_share, whole.scan_share = math.inf, 0.0
+        statements: list[str] = []
+        whole.conn.set_trace_callback(statements.append)
+        ids = sorted(e.experiment_id for e in rows.read_experiments())
+        assert in_order(whole.read_runs(ids)) == in_order(rows.read_runs(ids))
+        assert any("json_group_object" in sql and "FROM params" in sql for sql in statements)
+        assert any(sql.endswith("FROM params") for sql in statements)  # then row by row
+        assert any(b"\x00\xff" in r.params.values() for r in rows.read_runs(ids))
+    finally:
+        for r in readers:
+            r.close()
+
+
 def test_equal_keys_and_values_of_runs_read_are_one_string_each(store: StoreInfo) -> None:
-    """The driver makes a string per row; the reader keeps one per distinct key or value (at
-    100,000 runs: a peak ~100 MB lower, memory a VM charges for)."""
+    """The driver makes a string per row; a reader reading row by row keeps one per distinct
+    key or value (at 100,000 runs: a peak ~100 MB lower, memory a VM charges for)."""
     reader = open_reader(store.uri)
     try:
+        reader.scan_share = math.inf  # rows, not one JSON object per run
         runs = reader.read_runs(sorted(e.experiment_id for e in reader.read_experiments()))
     finally:
         reader.close()
