@@ -154,13 +154,18 @@ class SecretScanner:
         self, key_patterns: Sequence[str] = DEFAULT_PATTERNS, extra_shapes: Iterable[str] = ()
     ) -> None:
         self.keys = SecretKeys(key_patterns)
-        self._shapes = tuple(
-            (what, re.compile(p, re.S)) for what, p in (*_library_shapes(), *_OWN_SHAPES)
-        )
         self._extra = tuple(re.compile(p, re.S) for p in extra_shapes)
         self._key_words = self.keys.words()
         # One of the key words in lowercased text, in one search (none: "(?!)" never matches).
         self._key_word = re.compile("|".join(map(re.escape, self._key_words or ())) or "(?!)")
+
+    @functools.cached_property
+    def _shapes(self) -> tuple[tuple[str, re.Pattern[str]], ...]:
+        """The token shapes, compiled when a value first passes `_may_hold_token`: most values
+        of an ML store never do (the benchmark stores' none), and a pull that meets none never
+        imports detect-secrets (0.08 s, before the store is read). One that does pays it there,
+        in the process that met it."""
+        return tuple((what, re.compile(p, re.S)) for what, p in (*_library_shapes(), *_OWN_SHAPES))
 
     def find(self, text: str) -> list[Secret]:
         """Every secret-looking span in `text`, in order, without overlaps."""
