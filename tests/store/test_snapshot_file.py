@@ -400,6 +400,8 @@ def test_a_version_3_file_loads_and_its_next_save_writes_every_part_anew(
     snap = dataclasses.replace(many_runs(3000), runs=tuple(together))
     monkeypatch.setattr(snapshot_file, "VERSION", 3)
     monkeypatch.setattr(snapshot_file, "_metrics_to_json", _metrics_as_version_3)
+    # ...gzipped by zlib, as version 3 was: not a byte of it is in the new file, histories too
+    monkeypatch.setattr(snapshot_file, "_gzip", lambda data: gzip.compress(data, 1, mtime=0))
     old = dumps(stored(snap))
     monkeypatch.undo()
     assert document(old)["version"] == 3
@@ -409,7 +411,7 @@ def test_a_version_3_file_loads_and_its_next_save_writes_every_part_anew(
     decoded = loads(old)
     assert snapshot_data(decoded.snapshot) == snapshot_data(snap)
     assert dumps(decoded) == now  # runs decoded
-    assert members(now)[1:] != members(old)[1:]
+    assert not set(members(now)) & set(members(old))
 
 
 def test_of_two_parts_that_begin_with_one_run_the_one_holding_the_runs_kept_is_kept() -> None:

@@ -28,7 +28,6 @@ import dataclasses
 import datetime as dt
 import functools
 import gc
-import gzip
 import hashlib
 import itertools
 import json
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from isal import isal_zlib
 
 from daybook import __version__
 from daybook.core.config import DaybookConfig
@@ -73,7 +73,9 @@ VERSION = 4  # bump on any change a version-4 reader would misread; see docs/gui
 READS = frozenset({3, VERSION})
 SNAPSHOT_DIR = ".daybook"
 SNAPSHOT_FILE = "snapshot.json.gz"
-COMPRESSLEVEL = 1  # level 6 makes files ~15% smaller and saving ~3x slower
+# ISA-L's level 1 (gzip, as zlib writes it): against zlib's level 1, 4x faster to write, 2.3x
+# to read and 6% smaller (100,000 runs' parts: 0.34 -> 0.08 s, 0.13 -> 0.05 s, 17.7 -> 16.6 MB).
+COMPRESSLEVEL = 1
 RUNS_PER_PART = 512  # on average (see `_split`): ~200 parts at 100,000 runs
 HISTORIES_PER_PART = 32  # runs' histories per part, on average (~100 KB of JSON each)
 LIVE = frozenset({"RUNNING", "SCHEDULED"})  # runs that may still change without being "new"
@@ -209,7 +211,7 @@ class SavedRuns:
                     if not isinstance(rows, list) or list(map(_FIRST, rows)) != self.part_ids(k):
                         raise ValueError("a part of runs does not hold the runs the index says")
                     out.append(rows)
-        except (KeyError, TypeError, ValueError, IndexError, EOFError, zlib.error) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, EOFError, *_GZIP_ERRORS) as exc:
             raise SnapshotError(
                 f"{self.where}: damaged snapshot ({type(exc).__name__}: {_short(exc)}); run "
                 "`daybook pull --full` to write a new one"
@@ -637,6 +639,7 @@ def dumps(stored: StoredSnapshot) -> bytes:
 _RUN_ID = attrgetter("run_id")
 _START = attrgetter("start_time")
 _FIRST = itemgetter(0)
+_GZIP_ERRORS = (zlib.error, isal_zlib.error)
 
 
 def _file_order(r: Run) -> tuple[bool, int, str]:
@@ -664,12 +667,13 @@ def _split(items: Sequence[_I], keys: Iterable[str], mean: int) -> list[Sequence
 
 
 def _gzip(data: bytes) -> bytes:
-    return gzip.compress(data, compresslevel=COMPRESSLEVEL, mtime=0)
+    """One gzip member (no name, mtime 0: equal data, equal bytes)."""
+    return isal_zlib.compress(data, COMPRESSLEVEL, wbits=31)
 
 
 def _gunzip(data: bytes) -> bytes:
     """One gzip member, whole: a part cut short or running on is damage, not data."""
-    unzip = zlib.decompressobj(wbits=31)
+    unzip = isal_zlib.decompressobj(wbits=31)
     out = unzip.decompress(data)
     if not unzip.eof or unzip.unused_data:
         raise EOFError("a part of the file is cut short or runs on")
@@ -993,7 +997,7 @@ def _loads(data: bytes, where: str) -> StoredSnapshot:
         )
     try:
         return _from_parts(doc, rest, where, current=version == VERSION)
-    except (KeyError, TypeError, ValueError, IndexError, EOFError, zlib.error) as exc:
+    except (KeyError, TypeError, ValueError, IndexError, EOFError, *_GZIP_ERRORS) as exc:
         raise unusable(f"damaged snapshot ({type(exc).__name__}: {_short(exc)})") from None
 
 
@@ -1038,7 +1042,8 @@ def _from_parts(doc: dict[str, Any], rest: bytes, where: str, current: bool) -> 
                 raise ValueError(f"a part of histories does not hold the {count} the table says")
             items = tuple((rid, tuple(map(history_from_list, hs))) for rid, hs in rows)
             histories.update(items)
-            encoded[("histories", items[0][0])] = _Part(items, data)
+            if current:  # else a save encodes them again, as this version does
+                encoded[("histories", items[0][0])] = _Part(items, data)
     index = doc["index"]
     ids = index["ids"]
     columns = [index[c] for c in ("experiments", "statuses", "starts", "ends")]
