@@ -258,6 +258,8 @@ class LazyRuns:
                 items = saved._decoded[k]
                 encoded[("runs", items[0].run_id)] = _Part(items, data)
             if not self.changed and not self.removed:
+                if len(todo) == len(saved.parts):  # all made now, in the order of `rows`
+                    return tuple(by_id.values())
                 order = saved.run_order if saved.run_order is not None else sorted(by_id)
                 return tuple(map(by_id.__getitem__, order))
             for rid in self.removed:
@@ -972,11 +974,11 @@ def _loads(data: bytes, where: str) -> StoredSnapshot:
         return SnapshotError(f"{where}: {why}; run `daybook pull --full` to write a new one")
 
     try:
-        unzip = zlib.decompressobj(wbits=31)
+        unzip = isal_zlib.decompressobj(wbits=31)
         head_bytes = unzip.decompress(data)
         if not unzip.eof:
             raise EOFError("compressed file ended before the end-of-stream marker was reached")
-    except (EOFError, zlib.error) as exc:
+    except (EOFError, *_GZIP_ERRORS) as exc:
         raise unusable(f"not a Daybook snapshot ({_short(exc)})") from None
     rest = unzip.unused_data
     try:
