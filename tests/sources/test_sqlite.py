@@ -17,6 +17,7 @@ from daybook.core.errors import SourceError
 from daybook.core.snapshot import Artifact, DatasetInput, Snapshot
 from daybook.sources.client import ClientReader
 from daybook.sources.mlflow import open_reader
+from daybook.sources.sql import _in_key_order
 from daybook.sources.sqlite import KNOWN_REVISIONS, SqliteReader, connect_readonly, schema_revision
 from daybook.store.pull import pull
 from helpers import error_lines, fingerprint, run_cli, snapshot_data, stray_files
@@ -204,6 +205,25 @@ def test_params_sqlite_cannot_make_json_of_are_read_row_by_row(
     finally:
         for r in readers:
             r.close()
+
+
+def test_dicts_read_are_put_in_python_key_order_whatever_order_they_came_in() -> None:
+    """Databases return a run's params and tags in write order (or a collation's): each dict
+    comes out in Python's order of its keys, and one already in it is left as it is."""
+    came = {
+        "r1": {"b": "1", "a": "2"},
+        "r2": {"a": "1", "b": "2"},
+        "r3": {},
+        "r4": {"z": "1", "é": "2", "Z": "3"},
+    }
+    out = _in_key_order(dict(came))
+    assert {rid: list(d) for rid, d in out.items()} == {
+        "r1": ["a", "b"],
+        "r2": ["a", "b"],
+        "r3": [],
+        "r4": ["Z", "z", "é"],
+    }
+    assert out == came and out["r2"] is came["r2"]
 
 
 def test_equal_keys_and_values_of_runs_read_are_one_string_each(store: StoreInfo) -> None:
