@@ -20,6 +20,7 @@ from daybook.sources.mlflow import open_reader
 from daybook.sources.sql import _in_key_order
 from daybook.sources.sqlite import KNOWN_REVISIONS, SqliteReader, connect_readonly, schema_revision
 from daybook.store.pull import pull
+from daybook.store.snapshot_file import RUN_HALVES
 from helpers import error_lines, fingerprint, run_cli, snapshot_data, stray_files
 from store_builder import HOSTILE_DESCRIPTION, StoreInfo
 
@@ -148,7 +149,7 @@ def test_scanning_tables_whole_and_looking_runs_up_read_the_same_runs(store: Sto
 
 
 def test_a_range_of_run_ids_reads_only_its_share_of_each_table(store: StoreInfo) -> None:
-    """The two halves of a big store's full pull (ids below "8", and from it) each read their
+    """The two shares of a big store's full pull (ids below "8c", and from it) each read their
     own share: params and tags as one JSON object per run, walking the run-id index over the
     range only; latest metrics by a scan of the whole table, never through the index (a row at a
     time, dearer). sqlite says so of the statements run, and the halves together are the runs
@@ -159,11 +160,11 @@ def test_a_range_of_run_ids_reads_only_its_share_of_each_table(store: StoreInfo)
         ids = sorted(e.experiment_id for e in reader.read_experiments())
         statements: list[str] = []
         reader.conn.set_trace_callback(statements.append)
-        lower = reader.read_runs(ids, ids_before="8")
-        upper = reader.read_runs(ids, ids_from="8")
+        lower = reader.read_runs(ids, ids_before=RUN_HALVES)
+        upper = reader.read_runs(ids, ids_from=RUN_HALVES)
         reader.conn.set_trace_callback(None)
-        assert lower and upper and all(r.run_id < "8" for r in lower)
-        assert all(r.run_id >= "8" for r in upper)
+        assert lower and upper and all(r.run_id < RUN_HALVES for r in lower)
+        assert all(r.run_id >= RUN_HALVES for r in upper)
         assert in_order(lower + upper) == in_order(reader.read_runs(ids))
         children = [s for s in statements if re.search(r"FROM (params|tags|latest_metrics)", s)]
         assert len(children) == 6

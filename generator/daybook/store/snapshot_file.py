@@ -80,10 +80,10 @@ RUNS_PER_PART = 512  # on average (see `_split`): ~200 parts at 100,000 runs
 HISTORIES_PER_PART = 32  # runs' histories per part, on average (~100 KB of JSON each)
 LIVE = frozenset({"RUNNING", "SCHEDULED"})  # runs that may still change without being "new"
 # The runs are kept in two ranges of ids, those that sort below RUN_HALVES and the others (MLflow's
-# run ids are 32 random hex digits: half of them sort below "8"), each in start-time order. A
+# run ids are 32 random hex digits: 140 of 256 sort below "8c", 55%), each in start-time order. A
 # big store's full pull reads the two ranges in two processes (store/pull.py), and each encodes
 # its own range's parts (`encoded_parts`, `own_parts`), so the save writes them as they are.
-RUN_HALVES = "8"
+RUN_HALVES = "8c"
 
 
 _I = typing.TypeVar("_I")
@@ -290,6 +290,7 @@ def config_fingerprint(config: DaybookConfig) -> str:
 # --- floats --------------------------------------------------------------------------------------
 
 _NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_FLOATS_ONLY = frozenset({float})
 
 
 def _f(v: float) -> float | str:
@@ -577,7 +578,7 @@ def model_from_dict(d: dict[str, Any]) -> RegisteredModel:
 
 def history_from_list(a: list[Any]) -> MetricHistory:
     key, steps, values, timestamps = a
-    if not all(type(v) is float for v in values):
+    if not _FLOATS_ONLY.issuperset(map(type, values)):  # in C: 367,000 points at 100k runs
         values = [_unf(v) for v in values]
     return MetricHistory(key, tuple(steps), tuple(values), tuple(timestamps))
 
