@@ -327,18 +327,8 @@ class SqlReader:
             sub = f"SELECT run_uuid FROM runs WHERE lifecycle_stage = 'active' AND {where}"
             cond = in_span = f" WHERE run_uuid IN ({sub})"
             cond_args = ids
-        params = self._objects("params", "{value}", in_span, cond_args) if whole else None
-        if params is None:
-            params = _by_run(
-                self._all("SELECT {key}, {value}, run_uuid FROM params" + cond, cond_args)
-            )
-        tags = self._objects("tags", "COALESCE({value}, '')", in_span, cond_args) if whole else None
-        if tags is None:
-            tags = _by_run(
-                self._all(
-                    "SELECT {key}, COALESCE({value}, ''), run_uuid FROM tags" + cond, cond_args
-                )
-            )
+        params = self._key_values("params", "{value}", whole, (in_span, cond), cond_args)
+        tags = self._key_values("tags", "COALESCE({value}, '')", whole, (in_span, cond), cond_args)
         metrics: dict[str, dict[str, Metric]] = {}
         nan = math.nan
         last = None
@@ -392,6 +382,21 @@ class SqlReader:
                 )
             )
         return runs
+
+    def _key_values(
+        self,
+        table: str,
+        value: str,
+        whole: bool,
+        where: tuple[str, str],
+        args: Sequence[object],
+    ) -> dict[str, dict[str, Any]]:
+        """run id -> {key: value} of `table` (params or tags), `value` being the SQL of the
+        value: one JSON object per run when the table is read whole (`_objects`; `where[0]`),
+        else, or where sqlite cannot make one, row by row (`where[1]`)."""
+        if whole and (found := self._objects(table, value, where[0], args)) is not None:
+            return found
+        return _by_run(self._all(f"SELECT {{key}}, {value}, run_uuid FROM {table}{where[1]}", args))
 
     def _objects(
         self, table: str, value: str, where: str, args: Sequence[object]
