@@ -13,10 +13,11 @@ from conftest import make_site
 from daybook.core.fork import ENV_PROCESSES
 from daybook.store.pull import SPLIT_ID
 from daybook.store.snapshot_file import dumps, load, snapshot_path
-from helpers import run_cli, snapshot_data
+from helpers import add_settings, run_cli, snapshot_data
 from store_builder import StoreInfo
 
 SPLIT = re.compile(r"read \d+ experiments, (\d+) runs \((\d+) of them read by a second process\)")
+AHEAD = re.compile(r"read metric histories of (\d+) runs(?: \((\d+) of them with the runs\))?")
 
 
 def _pull(root: Path, uri: str, processes: str) -> str:
@@ -31,7 +32,8 @@ def test_a_pull_read_in_two_halves_saves_the_snapshot_one_process_saves(
 ) -> None:
     one, two = make_site(tmp_path / "one"), make_site(tmp_path / "two")
     assert "second process" not in _pull(one, store.uri, "1")
-    found = SPLIT.search(_pull(two, store.uri, "2"))
+    said = _pull(two, store.uri, "2")
+    found = SPLIT.search(said)
     assert found, "the pull was not split"
     total, apart = int(found[1]), int(found[2])
     assert 0 < apart < total  # both processes had runs to read
@@ -42,3 +44,27 @@ def test_a_pull_read_in_two_halves_saves_the_snapshot_one_process_saves(
     assert a.runs is not None and b.runs is not None
     assert a.runs.saved.parts == b.runs.saved.parts
     assert sum(r.run_id >= SPLIT_ID for r in b.snapshot.runs) == apart
+
+
+def test_each_process_reads_ahead_the_histories_of_the_page_runs_its_share_tells_of(
+    tmp_path: Path, store: StoreInfo
+) -> None:
+    """Each process reads, with its share of runs, the histories of the page runs of its range
+    that share tells of (the top of each experiment within the share, the parents it names);
+    the page runs it cannot tell (a run behind a model version, here, with a top of one) are
+    read after: the snapshot is still the one a pull in one process saves."""
+    one, two = make_site(tmp_path / "one"), make_site(tmp_path / "two")
+    for root in (one, two):
+        add_settings(root / "daybook.yml", "run_pages:\n  top: 1\n  parents: true\n")
+    said_one = _pull(one, store.uri, "1")
+    assert "with the runs" not in said_one  # one process: nothing is read ahead
+    said = _pull(two, store.uri, "2")
+    assert SPLIT.search(said), "the pull was not split"
+    found = AHEAD.search(said)
+    assert found and found[2], said
+    total, early = int(found[1]), int(found[2])
+    assert 0 < early < total  # some read ahead, and some (model versions' runs) after
+    assert int(AHEAD.search(said_one)[1]) == total  # type: ignore[index]
+    a, b = load(snapshot_path(one)), load(snapshot_path(two))
+    assert snapshot_data(a.snapshot) == snapshot_data(b.snapshot)
+    assert dumps(replace(a, pulled_at=0)) == dumps(replace(b, pulled_at=0))

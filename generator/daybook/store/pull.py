@@ -14,9 +14,9 @@ import contextlib
 import functools
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from itertools import compress
-from operator import attrgetter
+from operator import attrgetter, methodcaller
 from pathlib import Path
 from typing import TypeVar
 
@@ -30,6 +30,7 @@ from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
 from daybook.core.fork import fork, halves, processes_wanted, why_not
 from daybook.core.snapshot import (
+    TAG_PARENT,
     Artifact,
     Experiment,
     Metric,
@@ -330,12 +331,12 @@ def _update(
             if done is not None:
                 return done
             progress("the saved leaders cannot tell this pull's: deciding from every run")
-        exp_ids = [e.experiment_id for e in experiments]
         apart = 0  # runs read by a second process
         read_parts: EncodedParts = {}  # the file's parts that process encoded
+        ahead = _Ahead()  # histories read with the runs, of runs they tell will be page runs
         if base is None:
-            runs, apart, read_parts = _read_all_runs(
-                reader, exp_ids, masker, tracking_uri, force_client
+            runs, apart, read_parts, ahead = _read_all_runs(
+                reader, config, experiments, masker, tracking_uri, force_client
             )
             fetched = len(runs)
         else:
@@ -379,7 +380,7 @@ def _update(
             }
         details = _read_details(
             config, reader, wanted, reuse, by_id, by_id.keys(), base, models,
-            extra_model_versions, tracking_uri, force_client, progress,
+            extra_model_versions, tracking_uri, force_client, progress, ahead,
         )  # fmt: skip
     finally:
         reader.close()
@@ -594,19 +595,24 @@ def _read_details(
     tracking_uri: str,
     force_client: bool,
     progress: Progress,
+    ahead: _Ahead | None = None,
 ) -> _Details:
     """What a pull reads beyond the runs: the histories and artifact listings of the page runs
-    `wanted` but those it `reuse`s from `base`, the files of the model versions shown, and why
-    a version's run is not among the runs `known`."""
+    `wanted` but those it `reuse`s from `base` (the histories of those `ahead` holds are not
+    read again), the files of the model versions shown, and why a version's run is not among
+    the runs `known`."""
     to_read = [rid for rid in wanted if rid not in reuse]
     by_id = {rid: runs[rid] for rid in to_read}
     again = f", reused {len(reuse)}" if base else ""
+    ahead = ahead or _Ahead()
     histories = _details(
-        _read_histories(reader, to_read, by_id, tracking_uri, force_client),
+        _read_histories(reader, to_read, by_id, tracking_uri, force_client, ahead),
         base.held.histories if base else {},
         reuse,
     )
-    progress(f"read metric histories of {len(to_read)} runs{again}")
+    early = sum(map(ahead.runs.__contains__, to_read))
+    with_runs = f" ({early} of them with the runs)" if early else ""
+    progress(f"read metric histories of {len(to_read)} runs{with_runs}{again}")
     listed: dict[str, tuple[Artifact, ...]] = {}
     for rid in to_read:
         listing = list_artifacts(by_id[rid].artifact_uri, tracking_uri)
@@ -748,6 +754,8 @@ class _RunView(Mapping[str, Run]):
 
 
 _RUN_ID = attrgetter("run_id")
+_PARENT_OF = methodcaller("get", TAG_PARENT)
+_TAGS = attrgetter("tags")
 _EXPERIMENT_ID = attrgetter("experiment_id")
 _STATUS = attrgetter("status")
 _END_TIME = attrgetter("end_time")
@@ -762,13 +770,15 @@ SPLIT_ID = RUN_HALVES
 
 def _read_all_runs(
     reader: Reader,
-    exp_ids: list[str],
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
     masker: _Masker,
     tracking_uri: str,
     force_client: bool,
-) -> tuple[list[Run], int, EncodedParts]:
-    """Every run of these experiments, masked; how many the second process read; and the
-    parts of the snapshot file both processes encoded (for `StoredSnapshot.encoded`).
+) -> tuple[list[Run], int, EncodedParts, _Ahead]:
+    """Every run of these experiments, masked; how many the second process read; the parts of
+    the snapshot file both processes encoded (for `StoredSnapshot.encoded`); and the histories
+    both read ahead (`_Ahead`).
 
     A big store's, read by direct SQL, is read in two shares: the runs whose ids sort from
     `SPLIT_ID` by a forked second process on its own connection (daybook.core.fork), the rest
@@ -782,19 +792,69 @@ def _read_all_runs(
     scans the tables whole (`SqlReader.read_runs`). A build after it is also faster and its peak
     lower: what the second process scanned is not scanned again (docs/guide/scale.md, "What
     still runs in one process")."""
+    exp_ids = [e.experiment_id for e in experiments]
     wanted = processes_wanted()
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted))
     if one or (wanted != 2 and reader.count_runs(exp_ids) < RUNS_APART_FROM):
-        return masker.runs(reader.read_runs(exp_ids)), 0, {}
+        return masker.runs(reader.read_runs(exp_ids)), 0, {}, _Ahead()
     both = halves(
-        functools.partial(_read_lower, reader, exp_ids, masker),
-        functools.partial(_read_upper, tracking_uri, force_client, exp_ids, masker),
+        functools.partial(_read_lower, reader, config, experiments, masker),
+        functools.partial(_read_upper, tracking_uri, force_client, config, experiments, masker),
     )
     if both is None:  # other threads are running
-        return masker.runs(reader.read_runs(exp_ids)), 0, {}
-    (lower, encoded), parts = both
+        return masker.runs(reader.read_runs(exp_ids)), 0, {}, _Ahead()
+    (lower, encoded, ours), (parts, theirs_ahead) = both
     upper, theirs = runs_from_parts(parts)
-    return [*lower, *upper], len(upper), {**encoded, **theirs}
+    ahead = _Ahead(ours.runs | theirs_ahead.runs, {**ours.histories, **theirs_ahead.histories})
+    return [*lower, *upper], len(upper), {**encoded, **theirs}, ahead
+
+
+@dataclass(frozen=True)
+class _Ahead:
+    """Metric histories each process of a split full pull read once its share of runs was
+    read, of the page runs in its range that share tells of (`_read_ahead`), before the page
+    runs are known: read by the process that already holds a connection and would otherwise
+    wait, where after they were a second fork's work. `runs`: the runs they were read for (a
+    run may have none).
+
+    A full pull to its save, medians of rounds in turn (benchmarks/bench_pipeline.py's store,
+    fresh processes): 20k runs 0.65 -> 0.61 s (eight rounds; the histories after the runs
+    0.13 -> 0.04 s), 100k runs 3.53 -> 3.39 s (four; 0.79 -> 0.23 s)."""
+
+    runs: frozenset[str] = frozenset()
+    histories: Mapping[str, tuple[MetricHistory, ...]] = field(default_factory=dict)
+
+
+def _read_ahead(
+    reader: Reader,
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
+    runs: Sequence[Run],
+    upper: bool,
+) -> _Ahead:
+    """The histories of the page runs a share of the store's `runs` (the lower range of ids,
+    or the `upper`) tells of in its own range: the top of each experiment ranked within the
+    share (every run of the top over the whole store that the share holds is one of them, if
+    the primary metric guessed from the share's runs is the whole's) and the parents its runs
+    name. A parent only the other share's runs name, a run behind a model version, a leader of
+    another primary metric: the pull reads those after (`_read_histories`)."""
+    policy = config.run_pages
+    if policy.all:
+        return _Ahead()
+    found: set[str] = set()
+    if policy.parents:
+        found.update(filter(None, map(_PARENT_OF, map(_TAGS, runs))))
+    if policy.top:
+        by_exp: dict[str, list[Run]] = {}
+        for r in runs:
+            by_exp.setdefault(r.experiment_id, []).append(r)
+        for exp in experiments:
+            share = by_exp.get(exp.experiment_id, [])
+            found.update(leaders_of(config, exp, share, policy.top).top(policy.top))
+    ids = sorted(rid for rid in found if (rid >= SPLIT_ID) is upper)
+    by_id = {r.run_id: r for r in runs}
+    latest = {rid: by_id[rid].metrics for rid in ids if rid in by_id}
+    return _Ahead(frozenset(ids), read_histories(reader, ids, latest))
 
 
 HISTORIES_APART_FROM = 200  # runs whose histories are read: below, one process reads them
@@ -806,25 +866,31 @@ def _read_histories(
     by_id: dict[str, Run],
     tracking_uri: str,
     force_client: bool,
+    ahead: _Ahead,
 ) -> dict[str, tuple[MetricHistory, ...]]:
-    """The metric histories of `run_ids`. A long list (a first pull's page runs: 1,468 runs and
-    367,000 points at 100,000 runs, ~2.5 s) read by direct SQL is shared with a forked second
-    process on its own connection, every second run each; each run's histories are read
-    alone, so the halves are the whole."""
+    """The metric histories of `run_ids`, those `ahead` holds taken from it. A long list (a
+    first pull's page runs: 1,468 runs and 367,000 points at 100,000 runs, ~2.5 s) read by
+    direct SQL is shared with a forked second process on its own connection, every second run
+    each; each run's histories are read alone, so the halves are the whole."""
+    out = {rid: ahead.histories[rid] for rid in run_ids if rid in ahead.histories}
+    run_ids = [rid for rid in run_ids if rid not in ahead.runs]
     latest = {rid: by_id[rid].metrics for rid in run_ids}
     wanted = processes_wanted()
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted)) or len(run_ids) < 2
     if one or (wanted != 2 and len(run_ids) < HISTORIES_APART_FROM):
-        return read_histories(reader, run_ids, latest)
+        out.update(read_histories(reader, run_ids, latest))
+        return out
     both = halves(
         lambda: read_histories(reader, run_ids[0::2], latest),
         functools.partial(_histories_of, tracking_uri, force_client, run_ids[1::2], latest),
     )
     if both is None:  # other threads are running
-        return read_histories(reader, run_ids, latest)
+        out.update(read_histories(reader, run_ids, latest))
+        return out
     ours, theirs = both
-    ours.update(theirs)
-    return ours
+    out.update(ours)
+    out.update(theirs)
+    return out
 
 
 def _histories_of(
@@ -839,29 +905,41 @@ def _histories_of(
 
 
 def _read_lower(
-    reader: SplitReader, exp_ids: list[str], masker: _Masker
-) -> tuple[list[Run], EncodedParts]:
+    reader: SplitReader,
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
+    masker: _Masker,
+) -> tuple[list[Run], EncodedParts, _Ahead]:
     """In the first process: the runs whose ids sort below `SPLIT_ID`, masked, and encoded as
-    the snapshot file's parts of that range (the save writes them as they are)."""
+    the snapshot file's parts of that range (the save writes them as they are); and the
+    histories of the page runs of that range it tells of (`_read_ahead`)."""
+    exp_ids = [e.experiment_id for e in experiments]
     runs = masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID))
-    return runs, own_parts(runs)
+    return runs, own_parts(runs), _read_ahead(reader, config, experiments, runs, upper=False)
 
 
 def _read_upper(
-    tracking_uri: str, force_client: bool, exp_ids: list[str], masker: _Masker
-) -> list[bytes]:
+    tracking_uri: str,
+    force_client: bool,
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
+    masker: _Masker,
+) -> tuple[list[bytes], _Ahead]:
     """In the second process: the runs whose ids sort from `SPLIT_ID`, masked, as the snapshot
     file's parts (`encoded_parts`: 50,000 runs ~1 s there and back, where pickling them took
-    ~6 s). Not the strings its masking found clean: the publishing pass trusts the snapshot's
-    masking (`Snapshot.masked_by`), and nothing else here reads the runs' strings again."""
+    ~6 s), and the histories of the page runs of that range they tell of (`_read_ahead`). Not
+    the strings its masking found clean: the publishing pass trusts the snapshot's masking
+    (`Snapshot.masked_by`), and nothing else here reads the runs' strings again."""
     reader = open_reader(tracking_uri, force_client=force_client)
     try:
         if not isinstance(reader, SplitReader):
             raise TypeError(f"{type(reader).__name__} cannot read a range of run ids")
+        exp_ids = [e.experiment_id for e in experiments]
         runs = masker.runs(reader.read_runs(exp_ids, ids_from=SPLIT_ID))
+        parts = encoded_parts(runs)
+        return parts, _read_ahead(reader, config, experiments, runs, upper=True)
     finally:
         reader.close()
-    return encoded_parts(runs)
 
 
 def _keep_unchanged(runs: list[Run], before: dict[str, Run]) -> tuple[list[Run], set[str]]:
