@@ -106,9 +106,12 @@ def stage_pull(state: dict[str, Any]) -> dict[str, Any]:
     site = _site(state)
     path = site.root / SNAPSHOT_DIR / SNAPSHOT_FILE
     clock = Clock()
-    snap = refresh(site.config, site.tracking_uri, path, full=True, progress=clock).snapshot
+    pulled = refresh(site.config, site.tracking_uri, path, full=True, progress=clock)
     result = clock.done()
     t0 = time.perf_counter()
+    # Decoded after the clock stops: `daybook pull` never decodes the runs a split pull left
+    # as the file's parts (its `_from_split`); the load below, which the work counts, does.
+    snap = pulled.snapshot
     wanted = sorted(page_run_ids(site.config, snap.experiments, snap.runs, snap.models))
     work_dir = Path(state["work"])
     (work_dir / "wanted.json").write_text(json.dumps(wanted))

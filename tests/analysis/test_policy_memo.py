@@ -9,7 +9,13 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daybook.analysis.policy_memo import Leaders, PolicyMemo, leaders_of, updated_leaders
+from daybook.analysis.policy_memo import (
+    Leaders,
+    PolicyMemo,
+    leaders_of,
+    merged_leaders,
+    updated_leaders,
+)
 from daybook.analysis.ranking import Primary
 from daybook.core.config import DaybookConfig, PrimaryMetric
 from daybook.core.snapshot import Experiment, Metric, Run
@@ -79,6 +85,39 @@ def test_updated_leaders_are_the_leaders_of_every_run_or_none(
     assert got.ranked == want.ranked
     assert got.top(top) == want.top(top)
     assert list(got.best) == list(want.best[: len(got.best)])  # a true head of the order
+
+
+@settings(max_examples=300, deadline=None)
+@given(runs=RUNS, cut=st.integers(0, 40), top=st.integers(1, 4), configured=st.booleans())
+def test_leaders_merged_from_shares_are_the_leaders_of_every_run_or_none(
+    runs: list, cut: int, top: int, configured: bool
+) -> None:
+    """A split full pull ranks each share of the runs apart (`leaders_of`) and merges them:
+    the same leaders as from every run at once, or None when a share was ranked by another
+    primary metric than the whole's and logs the whole's (never a guess)."""
+    config = LOSS if configured else GUESS
+    every = [run(i, m, s) for i, (m, s) in enumerate(runs)]
+    shares = [leaders_of(config, EXP, part, top) for part in (every[:cut], every[cut:])]
+    got = merged_leaders(config, EXP, shares, top)
+    want = leaders_of(config, EXP, every, top)
+    if got is None:
+        assert not configured  # a configured metric is every share's
+        assert any(s.primary != want.primary and s.counts.get(want.primary.metric) for s in shares)  # type: ignore[union-attr]
+        return
+    assert got == want
+    assert PolicyMemo(top, {"1": got}).to_data() == PolicyMemo(top, {"1": want}).to_data()
+
+
+def test_shares_guessing_another_primary_metric_cannot_be_merged() -> None:
+    lower = [run(i, {"loss": float(i)}, i) for i in range(3)]  # guesses loss
+    upper = [run(10 + i, {"acc": 0.5, "loss": 1.0}, i) for i in range(2)]  # acc before loss
+    shares = [leaders_of(GUESS, EXP, part, 1) for part in (lower, upper)]
+    assert shares[0].primary != shares[1].primary
+    assert merged_leaders(GUESS, EXP, shares, 1) is None
+    # A share that does not log the whole's metric at all merges: it ranks no run by it.
+    only_acc = [run(20, {"acc": 0.9}, 0)]
+    merged = merged_leaders(GUESS, EXP, [shares[0], leaders_of(GUESS, EXP, only_acc, 1)], 1)
+    assert merged == leaders_of(GUESS, EXP, [*lower, *only_acc], 1)
 
 
 def test_the_memo_cannot_tell_when_the_primary_metric_changes() -> None:

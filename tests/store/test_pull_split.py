@@ -9,9 +9,15 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from conftest import make_site
+from daybook.core.config import DaybookConfig, PrimaryMetric
 from daybook.core.fork import ENV_PROCESSES
-from daybook.store.pull import SPLIT_ID
+from daybook.core.snapshot import Experiment
+from daybook.sources.mlflow import Reader
+from daybook.store import pull
+from daybook.store.pull import SPLIT_ID, PullResult, update
 from daybook.store.snapshot_file import dumps, load, snapshot_path
 from helpers import add_settings, run_cli, snapshot_data
 from store_builder import StoreInfo
@@ -68,3 +74,61 @@ def test_each_process_reads_ahead_the_histories_of_the_page_runs_its_share_tells
     a, b = load(snapshot_path(one)), load(snapshot_path(two))
     assert snapshot_data(a.snapshot) == snapshot_data(b.snapshot)
     assert dumps(replace(a, pulled_at=0)) == dumps(replace(b, pulled_at=0))
+
+
+# The fixture sites' settings (conftest.SITE_CONFIG): one experiment's primary metric set.
+CONFIG = DaybookConfig(primary_metrics=[PrimaryMetric(experiment="regression", metric="val_rmse")])
+
+
+def _split_here(upper_config: DaybookConfig) -> object:
+    """`_read_split` with both shares read in this process (a pytest worker cannot fork), the
+    second ranked with `upper_config`."""
+
+    def read_split(
+        reader: Reader, config: DaybookConfig, experiments: list[Experiment], masker: object,
+        uri: str, force_client: bool,
+    ) -> pull._Split:  # fmt: skip
+        lower = pull._read_lower(reader, config, experiments, masker)  # type: ignore[arg-type]
+        upper = pull._read_upper(uri, force_client, upper_config, experiments, masker)  # type: ignore[arg-type]
+        return pull._Split(*lower, upper)
+
+    return read_split
+
+
+def _same_save(a: PullResult, b: PullResult) -> None:
+    assert dumps(replace(a.stored, pulled_at=0)) == dumps(replace(b.stored, pulled_at=0))
+    assert snapshot_data(a.snapshot) == snapshot_data(b.snapshot)
+    assert a.report.summary() == b.report.summary()
+
+
+def test_a_split_pull_leaves_the_second_share_as_the_file_s_parts(
+    monkeypatch: pytest.MonkeyPatch, store: StoreInfo
+) -> None:
+    """The page runs come from both shares' leaders merged and the second's index: its runs
+    stay the file's parts, saved as they came, and the file, the snapshot and the report are a
+    pull in one process's."""
+    one = update(CONFIG, store.uri, None)
+    monkeypatch.setattr(pull, "_read_split", _split_here(CONFIG))
+    said: list[str] = []
+    two = update(CONFIG, store.uri, None, progress=said.append)
+    assert two.stored.runs is not None and "snapshot" not in two.stored.__dict__
+    saved = two.stored.runs.saved
+    assert saved.ids and all(rid >= SPLIT_ID for rid in saved.ids)
+    assert saved.decoded_parts < len(saved.parts) or len(saved.parts) == 1
+    assert not any("cannot tell" in line for line in said)
+    _same_save(two, one)
+
+
+def test_shares_ranked_by_another_primary_metric_are_decoded_and_ranked_whole(
+    monkeypatch: pytest.MonkeyPatch, store: StoreInfo
+) -> None:
+    """When a share's leaders were ranked by another primary metric than the whole's, the
+    pull decodes the second share and ranks every run: the same file, snapshot and report."""
+    one = update(CONFIG, store.uri, None)
+    other = DaybookConfig(primary_metrics=[PrimaryMetric(experiment="*", metric="not_logged")])
+    monkeypatch.setattr(pull, "_read_split", _split_here(other))
+    said: list[str] = []
+    two = update(CONFIG, store.uri, None, progress=said.append)
+    assert any("cannot tell the whole's" in line for line in said)
+    assert "snapshot" in two.stored.__dict__ or two.stored.runs is None  # decoded
+    _same_save(two, one)

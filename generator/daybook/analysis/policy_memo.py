@@ -135,3 +135,30 @@ def updated_leaders(
             return None
     ranked = old.ranked - gone_ranked + len(new)
     return Leaders(primary, dict(counts), ranked, tuple(merged))
+
+
+def merged_leaders(
+    config: DaybookConfig, experiment: Experiment, shares: Sequence[Leaders], top: int
+) -> Leaders | None:
+    """The leaders of runs shared out, from each share's (`leaders_of` of it, for the same
+    `top`): what `leaders_of` makes of them all, without them. None when a share was ranked by
+    another primary metric than the one guessed from every share's counts and has runs that
+    log that one (their rank keys are not known).
+
+    Why exact: each share keeps its best MARGIN × N of the whole's order (or all it ranks), and
+    every run of the best MARGIN × N of the whole is among its own share's best MARGIN × N."""
+    counts: Counter[str] = Counter()
+    for share in shares:
+        counts.update(share.counts)
+    primary = primary_from_counts(config, experiment, counts)
+    if primary is None:
+        return Leaders(None, dict(counts), 0, ())
+    best: list[RankKey] = []
+    ranked = 0
+    for share in shares:
+        if share.primary == primary:
+            best += share.best
+            ranked += share.ranked
+        elif share.counts.get(primary.metric):
+            return None
+    return Leaders(primary, dict(counts), ranked, tuple(heapq.nsmallest(MARGIN * top, best)))

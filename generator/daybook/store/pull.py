@@ -18,13 +18,19 @@ from dataclasses import dataclass, field, replace
 from itertools import compress
 from operator import attrgetter, methodcaller
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import orjson
 
 from daybook import __version__
 from daybook.analysis.policy import chosen_runs, page_runs
-from daybook.analysis.policy_memo import Leaders, PolicyMemo, leaders_of, updated_leaders
+from daybook.analysis.policy_memo import (
+    Leaders,
+    PolicyMemo,
+    leaders_of,
+    merged_leaders,
+    updated_leaders,
+)
 from daybook.analysis.references import resolve_run_ids
 from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
@@ -61,13 +67,13 @@ from daybook.store.snapshot_file import (
     StoredSnapshot,
     config_fingerprint,
     digest,
-    encoded_parts,
     load,
     own_parts,
     paused_gc,
     run_to_list,
     runs_from_parts,
     save,
+    share_parts,
     with_parts,
 )
 
@@ -335,9 +341,25 @@ def _update(
         read_parts: EncodedParts = {}  # the file's parts that process encoded
         ahead = _Ahead()  # histories read with the runs, of runs they tell will be page runs
         if base is None:
-            runs, apart, read_parts, ahead = _read_all_runs(
-                reader, config, experiments, masker, tracking_uri, force_client
-            )
+            split = _read_split(reader, config, experiments, masker, tracking_uri, force_client)
+            if split is None:
+                exp_ids = [e.experiment_id for e in experiments]
+                runs = masker.runs(reader.read_runs(exp_ids))
+            else:
+                apart = len(split.upper.index["ids"])
+                by = f" ({apart} of them read by a second process)"
+                total = len(split.lower) + apart
+                progress(f"read {len(experiments)} experiments, {total} runs{by}")
+                if previous is None and recent_since is None and not config.run_pages.all:
+                    done = _from_split(
+                        config, reader, split, experiments, masker, reason, progress,
+                        extra_page_runs, extra_model_versions, tracking_uri, force_client,
+                        started, fingerprint, display,
+                    )  # fmt: skip
+                    if done is not None:
+                        return done
+                runs, read_parts = split.whole()
+                ahead = split.ahead
             fetched = len(runs)
         else:
             runs, fetched = _changed_runs(reader, base, experiments, masker)
@@ -351,8 +373,8 @@ def _update(
         runs, updated = _keep_unchanged(runs, before)
         deleted = [rid for rid in before if rid not in now_ids]
         if base is None:
-            by = f" ({apart} of them read by a second process)" if apart else ""
-            progress(f"read {len(experiments)} experiments, {len(runs)} runs{by}")
+            if not apart:  # else said as the shares came back
+                progress(f"read {len(experiments)} experiments, {len(runs)} runs")
         else:
             progress(
                 f"{len(new)} new runs, {len(updated)} updated, {len(deleted)} deleted "
@@ -726,15 +748,18 @@ class _RunView(Mapping[str, Run]):
     """The runs of a pull from the index, decoding a saved one only when it is looked up (the
     registry's files look up the few runs behind model versions)."""
 
-    def __init__(self, lazy: LazyRuns, known: set[str]) -> None:
+    def __init__(
+        self, lazy: LazyRuns, known: Set[str], decoded: Mapping[str, Run] | None = None
+    ) -> None:
         self._lazy = lazy
         self._known = known
+        self._decoded = decoded or {}  # saved runs already decoded elsewhere
 
     def __getitem__(self, rid: str) -> Run:
         if rid not in self._known:
             raise KeyError(rid)
-        changed = self._lazy.changed.get(rid)
-        return changed if changed is not None else self._lazy.saved.get((rid,))[rid]
+        found = self._lazy.changed.get(rid) or self._decoded.get(rid)
+        return found if found is not None else self._lazy.saved.get((rid,))[rid]
 
     def __contains__(self, rid: object) -> bool:
         return rid in self._known
@@ -768,23 +793,21 @@ RUNS_APART_FROM = 20_000  # runs: below, a full pull reads them in one process
 SPLIT_ID = RUN_HALVES
 
 
-def _read_all_runs(
+def _read_split(
     reader: Reader,
     config: DaybookConfig,
     experiments: Sequence[Experiment],
     masker: _Masker,
     tracking_uri: str,
     force_client: bool,
-) -> tuple[list[Run], int, EncodedParts, _Ahead]:
-    """Every run of these experiments, masked; how many the second process read; the parts of
-    the snapshot file both processes encoded (for `StoredSnapshot.encoded`); and the histories
-    both read ahead (`_Ahead`).
-
-    A big store's, read by direct SQL, is read in two shares: the runs whose ids sort from
-    `SPLIT_ID` by a forked second process on its own connection (daybook.core.fork), the rest
-    here meanwhile. Each masks and encodes its share as the snapshot file's parts of its range
-    of ids, so the save writes their members as they are; the second sends back only the
-    members (pickling Runs cost six times more), which this process decodes.
+) -> _Split | None:
+    """Every run of these experiments read in two shares, masked, when the store is big and
+    read by direct SQL (None: read them in one process). The runs whose ids sort from
+    `SPLIT_ID` are read by a forked second process on its own connection (daybook.core.fork),
+    the rest here meanwhile. Each masks and encodes its share as the snapshot file's parts of
+    its range of ids, so the save writes their members as they are, ranks it, and reads the
+    histories it can tell will be wanted (`_read_ahead`); the second sends back its members
+    and the index of its runs (`_UpperShare`), not the runs (pickling Runs cost six times more).
 
     Measured at 100,000 runs on two cores, fresh processes: read and masked in one, 3.5-3.9 s;
     in two, encoded too and the second's share decoded here, 3.1-3.5 s (`bench_pipeline.py`,
@@ -796,17 +819,15 @@ def _read_all_runs(
     wanted = processes_wanted()
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted))
     if one or (wanted != 2 and reader.count_runs(exp_ids) < RUNS_APART_FROM):
-        return masker.runs(reader.read_runs(exp_ids)), 0, {}, _Ahead()
+        return None
     both = halves(
         functools.partial(_read_lower, reader, config, experiments, masker),
         functools.partial(_read_upper, tracking_uri, force_client, config, experiments, masker),
     )
     if both is None:  # other threads are running
-        return masker.runs(reader.read_runs(exp_ids)), 0, {}, _Ahead()
-    (lower, encoded, ours), (parts, theirs_ahead) = both
-    upper, theirs = runs_from_parts(parts)
-    ahead = _Ahead(ours.runs | theirs_ahead.runs, {**ours.histories, **theirs_ahead.histories})
-    return [*lower, *upper], len(upper), {**encoded, **theirs}, ahead
+        return None
+    (lower, parts, share), upper = both
+    return _Split(lower, parts, share, upper)
 
 
 @dataclass(frozen=True)
@@ -825,36 +846,191 @@ class _Ahead:
     histories: Mapping[str, tuple[MetricHistory, ...]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class _Share:
+    """What a process of a split full pull made of its share of the runs besides reading it:
+    each experiment's leaders ranked within the share (`leaders_of`; none without a top) and
+    the histories it read ahead."""
+
+    leaders: Mapping[str, Leaders]
+    ahead: _Ahead
+
+
+@dataclass(frozen=True)
+class _UpperShare:
+    """What the second process sends back: its runs as the snapshot file's parts (count and
+    gzip member of each, in the file's order) and the file's index of them (`share_parts`),
+    what it made of them (`_Share`), and those of its runs it read histories for, as Runs."""
+
+    parts: list[tuple[int, bytes]]
+    index: dict[str, Any]
+    share: _Share
+    page_runs: dict[str, Run]
+
+
+@dataclass(frozen=True)
+class _Split:
+    """The two shares of a split full pull: the first's runs, parts and `_Share`, and the
+    second's `_UpperShare`."""
+
+    lower: list[Run]
+    lower_parts: EncodedParts
+    lower_share: _Share
+    upper: _UpperShare
+
+    @property
+    def ahead(self) -> _Ahead:
+        ours, theirs = self.lower_share.ahead, self.upper.share.ahead
+        return _Ahead(ours.runs | theirs.runs, {**ours.histories, **theirs.histories})
+
+    def saved(self) -> SavedRuns:
+        """The second share as the runs of a loaded file, decoded only when asked for."""
+        index = self.upper.index
+        return SavedRuns(
+            "the second process's share of runs", index["ids"], index["experiments"],
+            index["statuses"], index["starts"], index["ends"], index["parents"],
+            index["digests"], self.upper.parts, None,
+        )  # fmt: skip
+
+    def whole(self) -> tuple[list[Run], EncodedParts]:
+        """Every run (the second share's decoded here), and the parts both encoded."""
+        upper, theirs = runs_from_parts([member for _, member in self.upper.parts])
+        return [*self.lower, *upper], {**self.lower_parts, **theirs}
+
+
+def _leaders_of_share(
+    config: DaybookConfig, experiments: Sequence[Experiment], runs: Sequence[Run]
+) -> dict[str, Leaders]:
+    """Each experiment's leaders among `runs`, a share of the store's (`leaders_of`)."""
+    top = config.run_pages.top
+    if config.run_pages.all or not top:
+        return {}
+    by_exp: dict[str, list[Run]] = {}
+    for r in runs:
+        by_exp.setdefault(r.experiment_id, []).append(r)
+    return {
+        exp.experiment_id: leaders_of(config, exp, by_exp.get(exp.experiment_id, []), top)
+        for exp in experiments
+    }
+
+
 def _read_ahead(
     reader: Reader,
     config: DaybookConfig,
-    experiments: Sequence[Experiment],
+    leaders: Mapping[str, Leaders],
     runs: Sequence[Run],
     upper: bool,
 ) -> _Ahead:
     """The histories of the page runs a share of the store's `runs` (the lower range of ids,
     or the `upper`) tells of in its own range: the top of each experiment ranked within the
-    share (every run of the top over the whole store that the share holds is one of them, if
-    the primary metric guessed from the share's runs is the whole's) and the parents its runs
-    name. A parent only the other share's runs name, a run behind a model version, a leader of
-    another primary metric: the pull reads those after (`_read_histories`)."""
+    share (`leaders`: every run of the top over the whole store that the share holds is one
+    of them, if the primary metric guessed from the share's runs is the whole's) and the
+    parents its runs name. A parent only the other share's runs name, a run behind a model
+    version, a leader of another primary metric: the pull reads those after
+    (`_read_histories`)."""
     policy = config.run_pages
     if policy.all:
         return _Ahead()
     found: set[str] = set()
     if policy.parents:
         found.update(filter(None, map(_PARENT_OF, map(_TAGS, runs))))
-    if policy.top:
-        by_exp: dict[str, list[Run]] = {}
-        for r in runs:
-            by_exp.setdefault(r.experiment_id, []).append(r)
-        for exp in experiments:
-            share = by_exp.get(exp.experiment_id, [])
-            found.update(leaders_of(config, exp, share, policy.top).top(policy.top))
+    for lead in leaders.values():
+        found.update(lead.top(policy.top))
     ids = sorted(rid for rid in found if (rid >= SPLIT_ID) is upper)
     by_id = {r.run_id: r for r in runs}
     latest = {rid: by_id[rid].metrics for rid in ids if rid in by_id}
     return _Ahead(frozenset(ids), read_histories(reader, ids, latest))
+
+
+def _merged_page_runs(
+    config: DaybookConfig,
+    experiments: Sequence[Experiment],
+    split: _Split,
+    known: Set[str],
+    models: Sequence[RegisteredModel],
+    extra: Iterable[str],
+) -> tuple[set[str], PolicyMemo] | None:
+    """`page_runs` of both shares without the second's runs: each experiment's leaders merged
+    from the shares' (`merged_leaders`) and the parents from the first's runs and the
+    second's index. None when the leaders cannot be told so (a share ranked by another
+    primary metric than the whole's)."""
+    top = config.run_pages.top
+    leaders: dict[str, Leaders] = {}
+    for exp in experiments if top else ():
+        eid = exp.experiment_id
+        shares = (split.lower_share.leaders[eid], split.upper.share.leaders[eid])
+        merged = merged_leaders(config, exp, shares, top)
+        if merged is None:
+            return None
+        leaders[eid] = merged
+    parents = [*map(_PARENT_OF, map(_TAGS, split.lower)), *split.upper.index["parents"].values()]
+    chosen = chosen_runs(config, leaders, known, parents, models, extra)
+    return chosen, PolicyMemo(top, leaders)
+
+
+def _from_split(
+    config: DaybookConfig,
+    reader: Reader,
+    split: _Split,
+    experiments: Sequence[Experiment],
+    masker: _Masker,
+    reason: str,
+    progress: Progress,
+    extra_page_runs: Iterable[str],
+    extra_model_versions: Iterable[tuple[str, int]],
+    tracking_uri: str,
+    force_client: bool,
+    started: int,
+    fingerprint: str,
+    display: str,
+) -> PullResult | None:
+    """A full pull's end from its two shares with the second's runs left as the file's parts
+    (`LazyRuns`), as an incremental pull from the index leaves the saved ones: only the page
+    runs among them are decoded (most come decoded, `_UpperShare.page_runs`), and the save
+    writes both shares' members as they are. None when the page runs cannot be told without
+    the second's runs (`_merged_page_runs`); the caller decodes them and goes on as usual.
+    It ends with what `_update` ends with (tests/store/test_pull_split.py).
+
+    Measured on the 20k and 100k stores (benchmarks/bench_pipeline.py): decoding the second
+    share and ranking every run were 0.05 + 0.04 s of a 0.61 s pull to its save at 20k runs
+    and 0.3 + 0.2 s of 3.4 s at 100k."""
+    saved = split.saved()
+    changed = {r.run_id: r for r in split.lower}
+    lazy = LazyRuns(saved, changed, frozenset())
+    known = saved.position().keys() | changed.keys()
+    extra = resolve_run_ids(extra_page_runs, sorted(known))
+    models = sorted((masker.model(m) for m in reader.read_models()), key=lambda m: m.name)
+    progress(f"read {len(models)} registered models")
+    found = _merged_page_runs(config, experiments, split, known, models, extra)
+    if found is None:
+        progress("the shares' leaders cannot tell the whole's: deciding from every run")
+        return None
+    chosen, memo = found
+    wanted = sorted(chosen)
+    view = _RunView(lazy, known, split.upper.page_runs)
+    details = _read_details(
+        config, reader, wanted, set(), view, known, None, models, extra_model_versions,
+        tracking_uri, force_client, progress, split.ahead,
+    )  # fmt: skip
+    held = masker.snapshot(details.snapshot(display, experiments, (), models))
+    report = PullReport(
+        full=True,
+        reason=reason,
+        experiments=len(experiments),
+        runs=lazy.count,
+        models=len(models),
+        new_runs=lazy.count,
+        updated_runs=0,
+        deleted_runs=0,
+        fetched_runs=lazy.count,
+        **details.counts(),
+    )
+    progress(report.summary())
+    stored = StoredSnapshot(
+        held, started, fingerprint, frozenset(wanted), __version__, split.lower_parts, lazy,
+        memo.to_data(),
+    )  # fmt: skip
+    return PullResult(stored, report)
 
 
 HISTORIES_APART_FROM = 200  # runs whose histories are read: below, one process reads them
@@ -909,13 +1085,15 @@ def _read_lower(
     config: DaybookConfig,
     experiments: Sequence[Experiment],
     masker: _Masker,
-) -> tuple[list[Run], EncodedParts, _Ahead]:
+) -> tuple[list[Run], EncodedParts, _Share]:
     """In the first process: the runs whose ids sort below `SPLIT_ID`, masked, and encoded as
-    the snapshot file's parts of that range (the save writes them as they are); and the
-    histories of the page runs of that range it tells of (`_read_ahead`)."""
+    the snapshot file's parts of that range (the save writes them as they are); and what it
+    makes of them (`_Share`)."""
     exp_ids = [e.experiment_id for e in experiments]
     runs = masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID))
-    return runs, own_parts(runs), _read_ahead(reader, config, experiments, runs, upper=False)
+    leaders = _leaders_of_share(config, experiments, runs)
+    ahead = _read_ahead(reader, config, leaders, runs, upper=False)
+    return runs, own_parts(runs), _Share(leaders, ahead)
 
 
 def _read_upper(
@@ -924,10 +1102,10 @@ def _read_upper(
     config: DaybookConfig,
     experiments: Sequence[Experiment],
     masker: _Masker,
-) -> tuple[list[bytes], _Ahead]:
+) -> _UpperShare:
     """In the second process: the runs whose ids sort from `SPLIT_ID`, masked, as the snapshot
-    file's parts (`encoded_parts`: 50,000 runs ~1 s there and back, where pickling them took
-    ~6 s), and the histories of the page runs of that range they tell of (`_read_ahead`). Not
+    file's parts and index (`share_parts`: 50,000 runs ~1 s there and back, where pickling
+    them took ~6 s), what it makes of them (`_Share`), and the runs it read histories for. Not
     the strings its masking found clean: the publishing pass trusts the snapshot's masking
     (`Snapshot.masked_by`), and nothing else here reads the runs' strings again."""
     reader = open_reader(tracking_uri, force_client=force_client)
@@ -936,10 +1114,13 @@ def _read_upper(
             raise TypeError(f"{type(reader).__name__} cannot read a range of run ids")
         exp_ids = [e.experiment_id for e in experiments]
         runs = masker.runs(reader.read_runs(exp_ids, ids_from=SPLIT_ID))
-        parts = encoded_parts(runs)
-        return parts, _read_ahead(reader, config, experiments, runs, upper=True)
+        parts, index = share_parts(runs)
+        leaders = _leaders_of_share(config, experiments, runs)
+        ahead = _read_ahead(reader, config, leaders, runs, upper=True)
     finally:
         reader.close()
+    page_runs = {r.run_id: r for r in runs if r.run_id in ahead.runs}
+    return _UpperShare(parts, index, _Share(leaders, ahead), page_runs)
 
 
 def _keep_unchanged(runs: list[Run], before: dict[str, Run]) -> tuple[list[Run], set[str]]:

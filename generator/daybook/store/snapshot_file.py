@@ -866,6 +866,10 @@ def _dumps_lazy(stored: StoredSnapshot, lazy: LazyRuns) -> bytes:
             kept = None
             if k is not None and saved.part_ids(k) == part and drop.isdisjoint(part):
                 kept = saved.parts[k][1]  # the saved part's runs, all as saved
+            elif (own := stored.encoded.get(("runs", part[0]))) is not None and _same(
+                own.items, list(map(lazy.changed.get, part)), is_
+            ):
+                kept = own.data  # runs changed, all the very objects a part was encoded of
             yield len(part), kept, functools.partial(encode, part)
 
     return _write(stored, stored.held, run_parts(), None, index)
@@ -897,6 +901,16 @@ def encoded_parts(runs: Iterable[Run]) -> list[bytes]:
     encoding those runs again. Members only, not their JSON too: 13 MB instead of 55 MB through
     the pipe at 100,000 runs, which gunzipped on two cores cost less than moving the JSON."""
     return [member for _, member in _encoded(runs)]
+
+
+def share_parts(runs: Iterable[Run]) -> tuple[list[tuple[int, bytes]], dict[str, Any]]:
+    """`runs` (every run of a range of ids) as a load keeps a file's runs before decoding
+    them: each part's count and gzip member, and the head's index of them (what `SavedRuns`
+    is made of). What the second process of a full pull sends back, so the first can save
+    and choose page runs without decoding them (store/pull.py)."""
+    encoded = _encoded(runs)
+    in_time = [r for part, _ in encoded for r in part]
+    return [(len(part), member) for part, member in encoded], _index(in_time)
 
 
 def own_parts(runs: Iterable[Run]) -> EncodedParts:
