@@ -27,8 +27,9 @@ shows up in another's):
 included. CPU is user + system time (the child's own, with the second process that renders half
 of a big site's pages, for "Work"; wait4's for "Process"): unlike wall time it hardly moves when
 other work shares the machine; "Load" is the 1-minute load average when the stage started. With
---repeat N each stage runs N times and the fastest run is shown (peak RSS: the largest). A stage
-that outlives --timeout or --max-rss-gb is killed and so reported.
+--repeat N each stage (or each of --repeat-only's) runs N times and the fastest run is shown
+(peak RSS: the largest). A stage that outlives --timeout or --max-rss-gb is killed and so
+reported.
 """
 
 from __future__ import annotations
@@ -549,6 +550,11 @@ def main(argv: list[str] | None = None) -> int:
         "--e2e-first-only", action="store_true", help="with --e2e: the first (cold) build only"
     )
     ap.add_argument("--repeat", type=int, default=1, help="runs per stage; the fastest is shown")
+    ap.add_argument(
+        "--repeat-only",
+        default="",
+        help="comma-separated stages --repeat applies to (default: every stage)",
+    )
     ap.add_argument("--timeout", type=float, default=600, help="seconds per stage (default 600)")
     ap.add_argument("--max-rss-gb", type=float, default=12, help="kill a stage above this RSS")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
@@ -615,9 +621,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
     log(f"page cache warm-up: read {_mb(db.stat().st_size)} in {warm(db):.1f}s")
     stages = [s for s in STAGES if s in args.stages.split(",")]
     me = [sys.executable, str(Path(__file__).resolve())]
+    repeated = set(args.repeat_only.split(",")) if args.repeat_only else set(stages)
     for stage in stages:
         cmd = [*me, "--child", stage, "--state", str(state_file)]
-        res[stage] = r = run_stage(stage, cmd, work, args.repeat, limits)
+        repeat = args.repeat if stage in repeated else 1
+        res[stage] = r = run_stage(stage, cmd, work, repeat, limits)
         if r["ended"] != "ok":
             break
         if stage == "pull":
