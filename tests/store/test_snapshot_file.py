@@ -460,6 +460,21 @@ def test_runs_changed_without_decoding_the_rest_save_as_every_run_decoded_would(
     assert dataclasses.replace(loaded, runs=lazy).snapshot == whole
 
 
+def test_a_few_saved_runs_are_decoded_alone_without_keeping_their_parts() -> None:
+    """`SavedRuns.some`: the runs `get` gives, from their own rows only; a part decoded before
+    is used as it is, and no part is kept decoded for the few runs asked."""
+    loaded = loads(dumps(stored(many_runs(3000))))
+    saved = loaded.runs.saved  # type: ignore[union-attr]
+    wanted = [saved.ids[5], saved.ids[1500], saved.ids[-1], "not-a-run"]
+    got = saved.some(wanted)
+    assert saved.decoded_parts == 0
+    assert got.keys() == set(wanted[:3])
+    assert got == saved.get(wanted)  # equal runs, decoded whole this time
+    assert saved.decoded_parts > 0
+    again = saved.some(wanted)
+    assert all(again[rid] is saved.get([rid])[rid] for rid in wanted[:3])  # the kept ones
+
+
 def test_runs_in_another_order_than_by_id_come_back_in_that_order() -> None:
     snap = many_runs(50)
     shuffled = list(snap.runs)

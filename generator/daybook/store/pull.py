@@ -998,7 +998,8 @@ def _from_split(
     changed = {r.run_id: r for r in split.lower}
     lazy = LazyRuns(saved, changed, frozenset())
     known = saved.position().keys() | changed.keys()
-    extra = resolve_run_ids(extra_page_runs, sorted(known))
+    keys = list(extra_page_runs)
+    extra = resolve_run_ids(keys, sorted(known)) if keys else set()
     models = sorted((masker.model(m) for m in reader.read_models()), key=lambda m: m.name)
     progress(f"read {len(models)} registered models")
     found = _merged_page_runs(config, experiments, split, known, models, extra)
@@ -1007,7 +1008,9 @@ def _from_split(
         return None
     chosen, memo = found
     wanted = sorted(chosen)
-    view = _RunView(lazy, known, split.upper.page_runs)
+    decoded = dict(split.upper.page_runs)
+    decoded.update(saved.some(r for r in wanted if r not in changed and r not in decoded))
+    view = _RunView(lazy, known, decoded)
     details = _read_details(
         config, reader, wanted, set(), view, known, None, models, extra_model_versions,
         tracking_uri, force_client, progress, split.ahead,

@@ -193,6 +193,24 @@ class SavedRuns:
             out[rid] = self._decoded[k][at[rid] - self._firsts[k]]
         return out
 
+    def some(self, run_ids: Iterable[str]) -> dict[str, Run]:
+        """The saved runs `run_ids`, as `get` gives them, but decoding only their own rows of
+        the parts not decoded yet, which are not kept: a few runs spread over many parts (a
+        split full pull's page runs the second process did not send: 13 parts at 100k runs,
+        0.09 s decoded whole)."""
+        at = self.position()
+        by_part: dict[int, list[str]] = {}
+        for rid in run_ids:
+            if rid in at:
+                by_part.setdefault(self.part_of(rid), []).append(rid)
+        out: dict[str, Run] = {}
+        todo = [k for k in by_part if k not in self._decoded]
+        for k, rows in zip(todo, self.rows(todo), strict=True):
+            out.update((rid, run_from_list(rows[at[rid] - self._firsts[k]])) for rid in by_part[k])
+        for k in by_part.keys() - set(todo):
+            out.update((rid, self._decoded[k][at[rid] - self._firsts[k]]) for rid in by_part[k])
+        return out
+
     def decode(self, parts: Iterable[int]) -> None:
         todo = sorted(set(parts) - self._decoded.keys())
         for k, rows in zip(todo, self.rows(todo), strict=True):
