@@ -294,6 +294,25 @@ def update(
         )
 
 
+@dataclass(frozen=True)
+class _Pull:
+    """What the ways one pull can end share: its settings, reader and masker, where its
+    progress goes, the runs and model versions asked for beyond the policy's, and when it
+    began and with which settings' fingerprint."""
+
+    config: DaybookConfig
+    reader: Reader
+    masker: _Masker
+    progress: Progress
+    extra_page_runs: tuple[str, ...]
+    extra_model_versions: tuple[tuple[str, int], ...]
+    tracking_uri: str
+    force_client: bool
+    started: int
+    fingerprint: str
+    display: str  # the tracking URI as the snapshot keeps it (credentials stripped, masked)
+
+
 def _update(
     config: DaybookConfig,
     tracking_uri: str,
@@ -329,11 +348,13 @@ def _update(
             ),
             key=lambda e: e.experiment_id,
         )
+        extra_page_runs, extra_model_versions = tuple(extra_page_runs), tuple(extra_model_versions)
+        pull = _Pull(
+            config, reader, masker, progress, extra_page_runs, extra_model_versions,
+            tracking_uri, force_client, started, fingerprint, display,
+        )  # fmt: skip
         if base is not None and _indexed(config, reader, base, recent_since):
-            done = _update_from_index(
-                config, reader, base, experiments, masker, progress, extra_page_runs,
-                extra_model_versions, tracking_uri, force_client, started, fingerprint,
-            )  # fmt: skip
+            done = _update_from_index(pull, base, experiments)
             if done is not None:
                 return done
             progress("the saved leaders cannot tell this pull's: deciding from every run")
@@ -351,11 +372,7 @@ def _update(
                 total = len(split.lower) + apart
                 progress(f"read {len(experiments)} experiments, {total} runs{by}")
                 if previous is None and recent_since is None and not config.run_pages.all:
-                    done = _from_split(
-                        config, reader, split, experiments, masker, reason, progress,
-                        extra_page_runs, extra_model_versions, tracking_uri, force_client,
-                        started, fingerprint, display,
-                    )  # fmt: skip
+                    done = _from_split(pull, split, experiments, reason)
                     if done is not None:
                         return done
                 runs, read_parts = split.whole()
@@ -447,18 +464,7 @@ def _indexed(
 
 
 def _update_from_index(
-    config: DaybookConfig,
-    reader: Reader,
-    base: StoredSnapshot,
-    experiments: Sequence[Experiment],
-    masker: _Masker,
-    progress: Progress,
-    extra_page_runs: Iterable[str],
-    extra_model_versions: Iterable[tuple[str, int]],
-    tracking_uri: str,
-    force_client: bool,
-    started: int,
-    fingerprint: str,
+    pull: _Pull, base: StoredSnapshot, experiments: Sequence[Experiment]
 ) -> PullResult | None:
     """An incremental pull that decodes only the saved runs it must: those read again and not
     the same (their saved digest tells), those gone, and the few whose details are read. The
@@ -467,6 +473,7 @@ def _update_from_index(
     every run. It ends with what `_update` ends with (tests/store/test_incremental_pull.py).
 
     Measured at 100,000 runs: the snapshot's runs were 1.2 s of a 2.9 s pull to decode."""
+    config, reader, masker, progress = pull.config, pull.reader, pull.masker, pull.progress
     assert base.runs is not None and base.policy is not None
     saved = base.runs.saved
     try:
@@ -523,7 +530,7 @@ def _update_from_index(
         return None
     known = (saved.position().keys() - removed) | changed.keys()
     ids_now = sorted(known)
-    extra = resolve_run_ids(extra_page_runs, ids_now)
+    extra = resolve_run_ids(pull.extra_page_runs, ids_now)
     parents = {
         rid: p for rid, p in saved.parents.items() if rid not in changed and rid not in removed
     }
@@ -537,11 +544,10 @@ def _update_from_index(
         if rid in base.detail_runs and rid not in fresh and view.status(rid) not in LIVE
     }
     details = _read_details(
-        config, reader, wanted, reuse, view, known, base, models, extra_model_versions,
-        tracking_uri, force_client, progress,
+        config, reader, wanted, reuse, view, known, base, models, pull.extra_model_versions,
+        pull.tracking_uri, pull.force_client, progress,
     )  # fmt: skip
-    display = masker.text(strip_credentials(tracking_uri))
-    held = masker.snapshot(details.snapshot(display, experiments, (), models))
+    held = masker.snapshot(details.snapshot(pull.display, experiments, (), models))
     report = PullReport(
         full=False,
         reason="",
@@ -558,7 +564,7 @@ def _update_from_index(
     progress(report.summary())
     memo = PolicyMemo(top, leaders)
     stored = StoredSnapshot(
-        held, started, fingerprint, frozenset(wanted), __version__, base.encoded, lazy,
+        held, pull.started, pull.fingerprint, frozenset(wanted), __version__, base.encoded, lazy,
         memo.to_data(),
     )  # fmt: skip
     return PullResult(stored, report)
@@ -970,20 +976,7 @@ def _merged_page_runs(
 
 
 def _from_split(
-    config: DaybookConfig,
-    reader: Reader,
-    split: _Split,
-    experiments: Sequence[Experiment],
-    masker: _Masker,
-    reason: str,
-    progress: Progress,
-    extra_page_runs: Iterable[str],
-    extra_model_versions: Iterable[tuple[str, int]],
-    tracking_uri: str,
-    force_client: bool,
-    started: int,
-    fingerprint: str,
-    display: str,
+    pull: _Pull, split: _Split, experiments: Sequence[Experiment], reason: str
 ) -> PullResult | None:
     """A full pull's end from its two shares with the second's runs left as the file's parts
     (`LazyRuns`), as an incremental pull from the index leaves the saved ones: only the page
@@ -995,11 +988,12 @@ def _from_split(
     Measured on the 20k and 100k stores (benchmarks/bench_pipeline.py): decoding the second
     share and ranking every run were 0.05 + 0.04 s of a 0.61 s pull to its save at 20k runs
     and 0.3 + 0.2 s of 3.4 s at 100k."""
+    config, reader, masker, progress = pull.config, pull.reader, pull.masker, pull.progress
     saved = split.saved()
     changed = {r.run_id: r for r in split.lower}
     lazy = LazyRuns(saved, changed, frozenset())
     known = saved.position().keys() | changed.keys()
-    keys = list(extra_page_runs)
+    keys = list(pull.extra_page_runs)
     extra = resolve_run_ids(keys, sorted(known)) if keys else set()
     models = sorted((masker.model(m) for m in reader.read_models()), key=lambda m: m.name)
     progress(f"read {len(models)} registered models")
@@ -1013,10 +1007,10 @@ def _from_split(
     decoded.update(saved.some(r for r in wanted if r not in changed and r not in decoded))
     view = _RunView(lazy, known, decoded)
     details = _read_details(
-        config, reader, wanted, set(), view, known, None, models, extra_model_versions,
-        tracking_uri, force_client, progress, split.ahead,
+        config, reader, wanted, set(), view, known, None, models, pull.extra_model_versions,
+        pull.tracking_uri, pull.force_client, progress, split.ahead,
     )  # fmt: skip
-    held = masker.snapshot(details.snapshot(display, experiments, (), models))
+    held = masker.snapshot(details.snapshot(pull.display, experiments, (), models))
     report = PullReport(
         full=True,
         reason=reason,
@@ -1031,8 +1025,8 @@ def _from_split(
     )
     progress(report.summary())
     stored = StoredSnapshot(
-        held, started, fingerprint, frozenset(wanted), __version__, split.lower_parts, lazy,
-        memo.to_data(),
+        held, pull.started, pull.fingerprint, frozenset(wanted), __version__,
+        split.lower_parts, lazy, memo.to_data(),
     )  # fmt: skip
     return PullResult(stored, report)
 
