@@ -34,13 +34,13 @@ from daybook.store.snapshot_file import (
     StoredSnapshot,
     config_fingerprint,
     dumps,
-    encoded_parts,
     load,
     loads,
     own_parts,
     paused_gc,
     runs_from_parts,
     save,
+    share_parts,
     snapshot_path,
     with_parts,
 )
@@ -299,12 +299,18 @@ def test_each_range_of_run_ids_has_parts_of_its_own() -> None:
 
 
 def test_parts_a_second_process_encoded_are_saved_as_it_encoded_them() -> None:
-    """What a full pull in two processes does: the second sends its range's parts
-    (`encoded_parts`), the first decodes them (`runs_from_parts`); the save writes their members
-    as they came, and the file is the one a save of the same runs encoding everything writes."""
+    """What a full pull in two processes does: the second sends its range's parts and their
+    index (`share_parts`), the first decodes them when it must (`runs_from_parts`); the save
+    writes their members as they came, and the file is the one a save of the same runs
+    encoding everything writes. The index is the file's own of that range."""
     snap = many_runs(3000)
     upper = [r for r in snap.runs if r.run_id >= RUN_HALVES]
-    parts = encoded_parts(reversed(upper))  # in any order: they are cut in the file's order
+    counted, index = share_parts(reversed(upper))  # in any order: cut in the file's order
+    parts = [member for _, member in counted]
+    saved = loads(dumps(stored(snap))).runs.saved  # type: ignore[union-attr]
+    at = len(saved.ids) - len(upper)  # the upper range comes last in the file
+    assert index["ids"] == saved.ids[at:] and index["starts"] == saved.starts[at:]
+    assert [n for n, _ in counted] == [n for n, _ in saved.parts[-len(counted) :]]
     back, encoded = runs_from_parts(parts)
     assert [r.run_id for r in back] != [r.run_id for r in upper]  # the file's order: by time
     # The same runs (their data is checked as bytes below: NaN is not == NaN on Python 3.13).
@@ -421,7 +427,7 @@ def test_of_two_parts_that_begin_with_one_run_the_one_holding_the_runs_kept_is_k
     loaded = loads(dumps(stored(many_runs(3000))))
     kept = {r.run_id: r for r in loaded.snapshot.runs}
     upper = [dataclasses.replace(r) for r in kept.values() if r.run_id >= RUN_HALVES]
-    fresh, encoded = runs_from_parts(encoded_parts(upper))
+    fresh, encoded = runs_from_parts([member for _, member in share_parts(upper)[0]])
     both = [key for key in encoded if key in loaded.encoded]
     assert both and len(both) == len(encoded)  # the same cuts: every part begins alike
     merged = with_parts(loaded.encoded, encoded, kept)

@@ -82,7 +82,7 @@ LIVE = frozenset({"RUNNING", "SCHEDULED"})  # runs that may still change without
 # The runs are kept in two ranges of ids, those that sort below RUN_HALVES and the others (MLflow's
 # run ids are 32 random hex digits: 140 of 256 sort below "8c", 55%), each in start-time order. A
 # big store's full pull reads the two ranges in two processes (store/pull.py), and each encodes
-# its own range's parts (`encoded_parts`, `own_parts`), so the save writes them as they are.
+# its own range's parts (`share_parts`, `own_parts`), so the save writes them as they are.
 RUN_HALVES = "8c"
 
 
@@ -912,20 +912,12 @@ def _encode_runs(part: Sequence[Run]) -> bytes:
 EncodedParts = dict[tuple[str, str], _Part]
 
 
-def encoded_parts(runs: Iterable[Run]) -> list[bytes]:
-    """`runs` in the parts a save cuts them into, each as its gzip member: what a second
-    process that read every run of a range of ids (see RUN_HALVES) sends back (store/pull.py).
-    The first decodes them, and its save keeps the members (`runs_from_parts`) instead of
-    encoding those runs again. Members only, not their JSON too: 13 MB instead of 55 MB through
-    the pipe at 100,000 runs, which gunzipped on two cores cost less than moving the JSON."""
-    return [member for _, member in _encoded(runs)]
-
-
 def share_parts(runs: Iterable[Run]) -> tuple[list[tuple[int, bytes]], dict[str, Any]]:
     """`runs` (every run of a range of ids) as a load keeps a file's runs before decoding
     them: each part's count and gzip member, and the head's index of them (what `SavedRuns`
     is made of). What the second process of a full pull sends back, so the first can save
-    and choose page runs without decoding them (store/pull.py)."""
+    and choose page runs without decoding them (store/pull.py). Members only, not their JSON
+    too: 13 MB instead of 55 MB through the pipe at 100,000 runs."""
     encoded = _encoded(runs)
     in_time = [r for part, _ in encoded for r in part]
     return [(len(part), member) for part, member in encoded], _index(in_time)
@@ -962,7 +954,7 @@ def with_parts(encoded: EncodedParts, more: EncodedParts, runs: Mapping[str, Run
 
 
 def runs_from_parts(members: Sequence[bytes]) -> tuple[list[Run], EncodedParts]:
-    """The runs of `encoded_parts`, and the parts as a load keeps them (`StoredSnapshot.encoded`):
+    """The runs of `share_parts`, and the parts as a load keeps them (`StoredSnapshot.encoded`):
     a save of a snapshot that holds these very Runs, cut into the same parts, keeps the members."""
     runs: list[Run] = []
     encoded: EncodedParts = {}
