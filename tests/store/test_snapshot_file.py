@@ -33,6 +33,7 @@ from daybook.store.snapshot_file import (
     SnapshotError,
     StoredSnapshot,
     config_fingerprint,
+    digest,
     dumps,
     load,
     loads,
@@ -475,7 +476,9 @@ def test_a_few_saved_runs_are_decoded_alone_without_keeping_their_parts() -> Non
     got = saved.some(wanted)
     assert saved.decoded_parts == 0
     assert got.keys() == set(wanted[:3])
-    assert got == saved.get(wanted)  # equal runs, decoded whole this time
+    whole = saved.get(wanted)  # decoded whole this time
+    # The same runs, compared as saved data (NaN is not == NaN on Python 3.13).
+    assert {k: digest(r) for k, r in got.items()} == {k: digest(r) for k, r in whole.items()}
     assert saved.decoded_parts > 0
     again = saved.some(wanted)
     assert all(again[rid] is saved.get([rid])[rid] for rid in wanted[:3])  # the kept ones
