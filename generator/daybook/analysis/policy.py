@@ -6,7 +6,7 @@ default only the runs a reader would look for get one; every run is still in its
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence, Set
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set
 from operator import attrgetter, methodcaller
 
 from daybook.analysis.policy_memo import Leaders, PolicyMemo, leaders_of
@@ -57,21 +57,46 @@ def page_runs(
     known = {r.run_id for r in runs}
     if policy.all:
         return set(known), None
-    by_exp: dict[str, list[Run]] = {}
-    for r in runs:
-        by_exp.setdefault(r.experiment_id, []).append(r)
-    leaders = {
-        exp.experiment_id: leaders_of(config, exp, by_exp.get(exp.experiment_id, []), policy.top)
-        for exp in experiments
-        if policy.top
-    }
-    # Each run's parent tag, in C (`Run.parent_id` is a Python call a run): "" or None for none.
-    parents = map(_PARENT, map(_TAGS, runs)) if policy.parents else ()
+    by_exp = _by_experiment(runs)
+    leaders = _leaders(config, experiments, by_exp)
+    parents = parent_ids(runs) if policy.parents else ()
     chosen = chosen_runs(config, leaders, known, parents, models, extra)
     if recent_since is not None and policy.recent:
         for exp_runs in by_exp.values():
             chosen.update(r.run_id for r in recent_runs(exp_runs, recent_since)[: policy.recent])
     return chosen, PolicyMemo(policy.top, leaders)
+
+
+def experiment_leaders(
+    config: DaybookConfig, experiments: Sequence[Experiment], runs: Sequence[Run]
+) -> dict[str, Leaders]:
+    """Each experiment's leaders among `runs` (`leaders_of`; none without a top): what
+    `page_runs` ranks by, and what each process of a split pull ranks its share by."""
+    return _leaders(config, experiments, _by_experiment(runs))
+
+
+def parent_ids(runs: Iterable[Run]) -> Iterator[str | None]:
+    """Each run's parent tag, in C (`Run.parent_id` is a Python call a run): "" or None for none."""
+    return map(_PARENT, map(_TAGS, runs))
+
+
+def _by_experiment(runs: Iterable[Run]) -> dict[str, list[Run]]:
+    by_exp: dict[str, list[Run]] = {}
+    for r in runs:
+        by_exp.setdefault(r.experiment_id, []).append(r)
+    return by_exp
+
+
+def _leaders(
+    config: DaybookConfig, experiments: Sequence[Experiment], by_exp: Mapping[str, list[Run]]
+) -> dict[str, Leaders]:
+    top = config.run_pages.top
+    if not top:
+        return {}
+    return {
+        e.experiment_id: leaders_of(config, e, by_exp.get(e.experiment_id, []), top)
+        for e in experiments
+    }
 
 
 def chosen_runs(

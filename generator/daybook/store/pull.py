@@ -16,14 +16,14 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from itertools import compress
-from operator import attrgetter, methodcaller
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
 import orjson
 
 from daybook import __version__
-from daybook.analysis.policy import chosen_runs, page_runs
+from daybook.analysis.policy import chosen_runs, experiment_leaders, page_runs, parent_ids
 from daybook.analysis.policy_memo import (
     Leaders,
     PolicyMemo,
@@ -36,7 +36,6 @@ from daybook.core.config import DaybookConfig
 from daybook.core.errors import DaybookError
 from daybook.core.fork import fork, halves, processes_wanted, why_not
 from daybook.core.snapshot import (
-    TAG_PARENT,
     Artifact,
     Experiment,
     Metric,
@@ -785,8 +784,6 @@ class _RunView(Mapping[str, Run]):
 
 
 _RUN_ID = attrgetter("run_id")
-_PARENT_OF = methodcaller("get", TAG_PARENT)
-_TAGS = attrgetter("tags")
 _EXPERIMENT_ID = attrgetter("experiment_id")
 _STATUS = attrgetter("status")
 _END_TIME = attrgetter("end_time")
@@ -905,22 +902,6 @@ class _Split:
         return [*self.lower, *upper], {**self.lower_parts, **theirs}
 
 
-def _leaders_of_share(
-    config: DaybookConfig, experiments: Sequence[Experiment], runs: Sequence[Run]
-) -> dict[str, Leaders]:
-    """Each experiment's leaders among `runs`, a share of the store's (`leaders_of`)."""
-    top = config.run_pages.top
-    if config.run_pages.all or not top:
-        return {}
-    by_exp: dict[str, list[Run]] = {}
-    for r in runs:
-        by_exp.setdefault(r.experiment_id, []).append(r)
-    return {
-        exp.experiment_id: leaders_of(config, exp, by_exp.get(exp.experiment_id, []), top)
-        for exp in experiments
-    }
-
-
 def _read_ahead(
     reader: Reader,
     config: DaybookConfig,
@@ -940,7 +921,7 @@ def _read_ahead(
         return _Ahead()
     found: set[str] = set()
     if policy.parents:
-        found.update(filter(None, map(_PARENT_OF, map(_TAGS, runs))))
+        found.update(filter(None, parent_ids(runs)))
     for lead in leaders.values():
         found.update(lead.top(policy.top))
     ids = sorted(rid for rid in found if (rid >= SPLIT_ID) is upper)
@@ -970,7 +951,7 @@ def _merged_page_runs(
         if merged is None:
             return None
         leaders[eid] = merged
-    parents = [*map(_PARENT_OF, map(_TAGS, split.lower)), *split.upper.index["parents"].values()]
+    parents = [*parent_ids(split.lower), *split.upper.index["parents"].values()]
     chosen = chosen_runs(config, leaders, known, parents, models, extra)
     return chosen, PolicyMemo(top, leaders)
 
@@ -1090,7 +1071,7 @@ def _read_lower(
     makes of them (`_Share`)."""
     exp_ids = [e.experiment_id for e in experiments]
     runs = masker.runs(reader.read_runs(exp_ids, ids_before=SPLIT_ID))
-    leaders = _leaders_of_share(config, experiments, runs)
+    leaders = experiment_leaders(config, experiments, runs)
     ahead = _read_ahead(reader, config, leaders, runs, upper=False)
     return runs, own_parts(runs), _Share(leaders, ahead)
 
@@ -1114,7 +1095,7 @@ def _read_upper(
         exp_ids = [e.experiment_id for e in experiments]
         runs = masker.runs(reader.read_runs(exp_ids, ids_from=SPLIT_ID))
         parts, index = share_parts(runs)
-        leaders = _leaders_of_share(config, experiments, runs)
+        leaders = experiment_leaders(config, experiments, runs)
         ahead = _read_ahead(reader, config, leaders, runs, upper=True)
     finally:
         reader.close()
