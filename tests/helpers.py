@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import math
 import os
 import struct
@@ -108,6 +109,45 @@ def snapshot_data(snapshot: Snapshot) -> Any:
         return value
 
     return norm(dataclasses.asdict(snapshot))
+
+
+def same_file(a: bytes, b: bytes) -> bool:
+    """True when two snapshot files are the same bytes; else an AssertionError naming where
+    they part: the head's fields that differ, or the first gzip member that does, its kind,
+    and whether its JSON differs or only its compressed bytes (a compressor giving other
+    bytes for the same data)."""
+    if a == b:
+        return True
+    (head_a, *parts_a), (head_b, *parts_b) = _members(a), _members(b)
+    json_a, json_b = (
+        json.loads(zlib.decompress(head_a, 31)),
+        json.loads(zlib.decompress(head_b, 31)),
+    )
+    fields = sorted(
+        k for k in {*json_a, *json_b} if json_a.get(k) != json_b.get(k) and k != "parts"
+    )
+    table = json_a.get("parts") or []
+    pairs = zip(parts_a, parts_b, strict=False)
+    at = next((i for i, (x, y) in enumerate(pairs) if x != y), None)
+    if at is None:
+        where = f"{len(parts_a)} and {len(parts_b)} parts"
+    else:
+        raw = zlib.decompress(parts_a[at], 31) == zlib.decompress(parts_b[at], 31)
+        kind = table[at][0] if at < len(table) else "?"
+        what = "same JSON, other gzip bytes" if raw else "other JSON"
+        sizes = f"{len(parts_a[at])} and {len(parts_b[at])} bytes"
+        where = f"part {at} of {len(parts_a)} ({kind}, {sizes}): {what}"
+    raise AssertionError(f"the files differ: head fields {fields}; {where}")
+
+
+def _members(data: bytes) -> list[bytes]:
+    out = []
+    while data:
+        unzip = zlib.decompressobj(wbits=31)
+        unzip.decompress(data)
+        out.append(data[: len(data) - len(unzip.unused_data)])
+        data = unzip.unused_data
+    return out
 
 
 # --- HTML -----------------------------------------------------------------------------------------
