@@ -35,6 +35,7 @@ from daybook.store.snapshot_file import (
     config_fingerprint,
     digest,
     dumps,
+    joined_shares,
     load,
     loads,
     own_parts,
@@ -335,9 +336,15 @@ def test_parts_the_first_process_encoded_of_its_own_range_are_saved_as_they_are(
     everything writes."""
     snap = many_runs(3000)
     lower = [r for r in snap.runs if r.run_id < RUN_HALVES]
-    encoded = own_parts(reversed(lower))
+    encoded, index = own_parts(reversed(lower))
     assert {key[1] for key in encoded} <= {r.run_id for r in lower}
     assert sum(len(part.items) for part in encoded.values()) == len(lower)
+    # ...and its index is the file's of that range (the lower range comes first).
+    whole = loads(dumps(stored(snap))).runs.saved.index()  # type: ignore[union-attr]
+    columns = ("ids", "experiments", "statuses", "starts", "ends")
+    assert all(index[c] == whole[c][: len(lower)] for c in columns)
+    assert index["parents"].items() <= whole["parents"].items()
+    assert index["digests"].items() <= whole["digests"].items()
     kept = dataclasses.replace(stored(snap), encoded=encoded)
     assert same_file(dumps(kept), dumps(stored(snap)))
     marker = b"the member as the first process made it"
@@ -347,6 +354,33 @@ def test_parts_the_first_process_encoded_of_its_own_range_are_saved_as_they_are(
             kept, encoded={**encoded, key: dataclasses.replace(encoded[key], data=marker)}
         )
     )
+
+
+def test_both_shares_joined_save_as_the_file_of_every_run_without_decoding_the_second() -> None:
+    """A split full pull's runs (`joined_shares`: the first process's parts and index, the
+    second's members and index) save as the file a save of every run writes, the second's
+    members as they came and never decoded."""
+    snap = many_runs(3000)
+    lower = [r for r in snap.runs if r.run_id < RUN_HALVES]
+    upper = [r for r in snap.runs if r.run_id >= RUN_HALVES]
+    own, own_index = own_parts(lower)
+    counted, index = share_parts(upper)
+    saved = joined_shares(own, own_index, counted, index)
+    assert saved.decoded_parts == len(own)  # the first's Runs, as they were encoded
+    assert saved.get(r.run_id for r in lower[:5]) == {r.run_id: r for r in lower[:5]}
+    assert saved.decoded_parts == len(own)
+    joined = dataclasses.replace(
+        stored(dataclasses.replace(snap, runs=())), held=dataclasses.replace(snap, runs=()),
+        runs=LazyRuns(saved), detail_runs=frozenset(snap.histories),
+    )  # fmt: skip
+    assert same_file(dumps(joined), dumps(stored(snap)))
+    assert saved.decoded_parts == len(own)  # the save decoded none of the second's
+    marker = b"the member as the second process made it"
+    marked = joined_shares(own, own_index, [(counted[0][0], marker), *counted[1:]], index)
+    assert marker in dumps(dataclasses.replace(joined, runs=LazyRuns(marked)))
+    assert sorted(r.run_id for r in LazyRuns(saved).materialize({})) == [
+        r.run_id for r in snap.runs
+    ]
 
 
 def test_a_file_with_its_ranges_cut_at_another_id_loads_and_saves_as_one_cut_here(

@@ -160,6 +160,9 @@ class SavedRuns:
     parts: list[tuple[int, bytes]]  # (runs, gzip member) of each part, in order
     run_order: list[str] | None  # the snapshot's order of runs (None: by run id)
     current: bool = True  # parts as this version writes them (a save may keep their bytes)
+    # The ids, columns and parts already in the order and cut a save writes (`joined_shares`):
+    # with nothing changed, a save writes them as they are, with no sort of the ids.
+    as_cut: bool = False
     _firsts: list[int] = field(default_factory=list)
     _decoded: dict[int, tuple[Run, ...]] = field(default_factory=dict)
     _position: dict[str, int] = field(default_factory=dict)
@@ -170,6 +173,10 @@ class SavedRuns:
     @property
     def decoded_parts(self) -> int:
         return len(self._decoded)
+
+    def index(self) -> dict[str, Any]:
+        """The head's index of these runs, as `_index` makes it."""
+        return {c: getattr(self, c) for c in (*_INDEX_LISTS, *_INDEX_MAPS)}
 
     def position(self) -> dict[str, int]:
         if not self._position:
@@ -826,6 +833,9 @@ def _dumps_lazy(stored: StoredSnapshot, lazy: LazyRuns) -> bytes:
     the parts come from the index alone; a part whose runs are the saved part's keeps its
     bytes."""
     saved = lazy.saved
+    if saved.as_cut and saved.current and not lazy.changed and not lazy.removed:
+        return _write(stored, stored.held, [(n, data, _kept) for n, data in saved.parts], None,
+                      saved.index())  # fmt: skip
     drop = lazy.removed.union(lazy.changed)
     keep = [rid not in drop for rid in saved.ids]
     kept_ids = list(itertools.compress(saved.ids, keep))
@@ -893,6 +903,10 @@ def _dumps_lazy(stored: StoredSnapshot, lazy: LazyRuns) -> bytes:
     return _write(stored, stored.held, run_parts(), None, index)
 
 
+def _kept() -> bytes:
+    raise AssertionError("a part whose bytes are kept is not encoded again")
+
+
 def _or0(v: int | None) -> int:
     return v or 0
 
@@ -923,12 +937,44 @@ def share_parts(runs: Iterable[Run]) -> tuple[list[tuple[int, bytes]], dict[str,
     return [(len(part), member) for part, member in encoded], _index(in_time)
 
 
-def own_parts(runs: Iterable[Run]) -> EncodedParts:
+def own_parts(runs: Iterable[Run]) -> tuple[EncodedParts, dict[str, Any]]:
     """`runs` (every run of a range of ids) encoded in the parts a save cuts them into, as a
-    load keeps them (`StoredSnapshot.encoded`): what the first process of a full pull makes of
-    its own range while the second reads the other, so a save of a snapshot that holds these
-    very Runs writes their members as they are."""
-    return {("runs", part[0].run_id): _Part(part, member) for part, member in _encoded(runs)}
+    load keeps them (`StoredSnapshot.encoded`), and the head's index of them: what the first
+    process of a full pull makes of its own range while the second reads the other, so a save
+    of a snapshot that holds these very Runs writes their members as they are."""
+    encoded = _encoded(runs)
+    in_time = [r for part, _ in encoded for r in part]
+    parts = {("runs", part[0].run_id): _Part(part, member) for part, member in encoded}
+    return parts, _index(in_time)
+
+
+def joined_shares(
+    lower: EncodedParts,
+    lower_index: dict[str, Any],
+    upper: list[tuple[int, bytes]],
+    upper_index: dict[str, Any],
+) -> SavedRuns:
+    """Both shares of a split full pull (`own_parts` of the ids below `RUN_HALVES`,
+    `share_parts` of the rest) as the runs of one loaded file: the first's parts decoded (the
+    very Runs they were encoded of), the second's left as members. The first range comes
+    first in the file, so the two indexes and lists of parts end to end are the file's, and a
+    save writes them with no sort of the ids or lookup per run (`_dumps_lazy`; 100,000 runs:
+    see `daybook.store.pull._Split.saved`)."""
+    own = list(lower.values())
+    saved = SavedRuns(
+        "the runs of this pull",
+        *(lower_index[c] + upper_index[c] for c in _INDEX_LISTS),
+        *({**lower_index[c], **upper_index[c]} for c in _INDEX_MAPS),
+        [*((len(p.items), p.data) for p in own), *upper],
+        None,
+        as_cut=True,
+    )
+    saved._decoded.update(enumerate(p.items for p in own))
+    return saved
+
+
+_INDEX_LISTS = ("ids", "experiments", "statuses", "starts", "ends")  # SavedRuns' order
+_INDEX_MAPS = ("parents", "digests")
 
 
 def _encoded(runs: Iterable[Run]) -> list[tuple[tuple[Run, ...], bytes]]:
