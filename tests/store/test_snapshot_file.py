@@ -383,6 +383,23 @@ def test_both_shares_joined_save_as_the_file_of_every_run_without_decoding_the_s
     ]
 
 
+@pytest.mark.parametrize("empty", ["lower", "upper"])
+def test_shares_joined_when_one_holds_no_run_save_as_the_file_of_every_run(empty: str) -> None:
+    """MLflow's ids are random: a small store's runs may all sort on one side of the cut."""
+    snap = many_runs(40)
+    runs = [r for r in snap.runs if (r.run_id < RUN_HALVES) is (empty == "upper")]
+    held = dataclasses.replace(snap, runs=tuple(runs), histories={})
+    own, own_index = own_parts(runs if empty == "upper" else [])
+    counted, index = share_parts(runs if empty == "lower" else [])
+    saved = joined_shares(own, own_index, counted, index)
+    joined = dataclasses.replace(
+        stored(dataclasses.replace(held, runs=())), runs=LazyRuns(saved), detail_runs=frozenset()
+    )
+    assert same_file(
+        dumps(joined), dumps(dataclasses.replace(stored(held), detail_runs=frozenset()))
+    )
+
+
 def test_a_file_with_its_ranges_cut_at_another_id_loads_and_saves_as_one_cut_here(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
