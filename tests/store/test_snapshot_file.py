@@ -523,7 +523,7 @@ def test_a_few_saved_runs_are_decoded_alone_without_keeping_their_parts() -> Non
     is used as it is, and no part is kept decoded for the few runs asked."""
     loaded = loads(dumps(stored(many_runs(3000))))
     saved = loaded.runs.saved  # type: ignore[union-attr]
-    wanted = [saved.ids[5], saved.ids[1500], saved.ids[-1], "not-a-run"]
+    wanted = [saved.ids[5], saved.ids[1500], saved.ids[-1], "not-a-run", saved.ids[5]]  # twice
     got = saved.some(wanted)
     assert saved.decoded_parts == 0
     assert got.keys() == set(wanted[:3])

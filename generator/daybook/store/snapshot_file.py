@@ -207,7 +207,7 @@ class SavedRuns:
         0.09 s decoded whole)."""
         at = self.position()
         by_part: dict[int, list[str]] = {}
-        for rid in run_ids:
+        for rid in dict.fromkeys(run_ids):  # each row decoded once (`run_from_list` uses it up)
             if rid in at:
                 by_part.setdefault(self.part_of(rid), []).append(rid)
         out: dict[str, Run] = {}
@@ -545,19 +545,19 @@ def experiment_from_dict(d: dict[str, Any]) -> Experiment:
 
 def run_from_list(a: list[Any]) -> Run:
     """The inverse of `run_to_list` (positional, and floats checked inline: it runs once per run
-    of the store; the round-trip tests catch any field out of place)."""
+    of the store; the round-trip tests catch any field out of place). The parsed dict of the
+    metrics becomes the run's, each value replaced by its Metric in place: no second dict made
+    and the first freed, per run (100,000 runs: 0.33 -> 0.21 s, fastest of six each). So a row
+    is decoded once: the rows are parsed for it and let go."""
     run_id, exp_id, name, status, start, end, user, uri, params, metrics, tags, datasets = a
     if type(metrics) is list:  # one step and time for all (`_metrics_to_json`)
-        values, step, time = metrics
-        latest = {
-            k: new_metric(k, v if type(v) is float else _unf(v), step, time)
-            for k, v in values.items()
-        }
+        latest, step, time = metrics
+        for k, v in latest.items():  # values replaced, keys kept: the dict is not resized
+            latest[k] = new_metric(k, v if type(v) is float else _unf(v), step, time)
     else:
-        latest = {
-            k: new_metric(k, v if type(v) is float else _unf(v), s, t)
-            for k, (v, s, t) in metrics.items()
-        }
+        latest = metrics
+        for k, (v, s, t) in metrics.items():
+            latest[k] = new_metric(k, v if type(v) is float else _unf(v), s, t)
     return new_run(
         run_id,
         exp_id,
