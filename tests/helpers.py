@@ -118,7 +118,7 @@ def same_file(a: bytes, b: bytes) -> bool:
     bytes for the same data)."""
     if a == b:
         return True
-    (head_a, *parts_a), (head_b, *parts_b) = _members(a), _members(b)
+    (head_a, *parts_a), (head_b, *parts_b) = gzip_members(a), gzip_members(b)
     json_a, json_b = (
         json.loads(zlib.decompress(head_a, 31)),
         json.loads(zlib.decompress(head_b, 31)),
@@ -140,7 +140,8 @@ def same_file(a: bytes, b: bytes) -> bool:
     raise AssertionError(f"the files differ: head fields {fields}; {where}")
 
 
-def _members(data: bytes) -> list[bytes]:
+def gzip_members(data: bytes) -> list[bytes]:
+    """A snapshot file's gzip members, compressed, in order."""
     out = []
     while data:
         unzip = zlib.decompressobj(wbits=31)

@@ -46,7 +46,7 @@ from daybook.store.snapshot_file import (
     snapshot_path,
     with_parts,
 )
-from helpers import error_lines, run_cli, same_file, snapshot_data
+from helpers import error_lines, gzip_members, run_cli, same_file, snapshot_data
 from store_builder import StoreInfo
 
 EVERY_RUN = DaybookConfig(run_pages=RunPages(all=True))
@@ -79,17 +79,6 @@ def document(data: bytes) -> dict[str, Any]:
 def lines(data: bytes) -> list[bytes]:
     """The JSON lines of a file (gzip reads its members as one stream)."""
     return gzip.decompress(data).splitlines()
-
-
-def members(data: bytes) -> list[bytes]:
-    """The file's gzip members, compressed, in order."""
-    out = []
-    while data:
-        unzip = zlib.decompressobj(wbits=31)
-        unzip.decompress(data)
-        out.append(data[: len(data) - len(unzip.unused_data)])
-        data = unzip.unused_data
-    return out
 
 
 # --- round trips ----------------------------------------------------------------------------------
@@ -201,9 +190,9 @@ def test_the_file_is_strict_json_with_a_documented_envelope(full_snapshot: Snaps
     assert set(index["digests"]) == {r.run_id for r in in_time if r.status == "RUNNING"} != set()
     assert set(doc["snapshot"]) >= {"experiments", "runs", "models", "histories", "artifacts"}
     # one gzip member per line: the head, then the parts its table lists, with their sizes
-    assert len(members(data)) == len(lines(data)) == 1 + len(doc["parts"])
-    assert [size for _, _, size, _ in doc["parts"]] == [len(m) for m in members(data)[1:]]
-    assert [crc for _, _, _, crc in doc["parts"]] == [zlib.crc32(m) for m in members(data)[1:]]
+    assert len(gzip_members(data)) == len(lines(data)) == 1 + len(doc["parts"])
+    assert [size for _, _, size, _ in doc["parts"]] == [len(m) for m in gzip_members(data)[1:]]
+    assert [crc for _, _, _, crc in doc["parts"]] == [zlib.crc32(m) for m in gzip_members(data)[1:]]
     nan_run = next(r for r in doc["snapshot"]["runs"] if r[2] == "nan-metrics")
     values, step, _ = nan_run[9]  # logged together: [{key: value}, step, timestamp]
     assert values["val_accuracy"] == "NaN" and type(step) is int
@@ -264,7 +253,7 @@ def test_runs_are_cut_into_parts_by_start_time_so_new_runs_change_only_the_newes
     # Saved from the loaded objects or from fresh ones, the same data gives the same bytes.
     fresh = loads(dumps(changed)).snapshot  # new objects, nothing loaded to keep
     assert same_file(again, dumps(stored(fresh)))
-    before, after = members(data), members(again)
+    before, after = gzip_members(data), gzip_members(again)
     assert len(document(data)["parts"]) > 8
     # Only the head, the newest part (the new run) and the changed run's part differ.
     assert len(set(after) - set(before)) == 3
@@ -469,7 +458,7 @@ def test_a_version_3_file_loads_and_its_next_save_writes_every_part_anew(
     decoded = loads(old)
     assert snapshot_data(decoded.snapshot) == snapshot_data(snap)
     assert same_file(dumps(decoded), now)  # runs decoded
-    assert not set(members(now)) & set(members(old))
+    assert not set(gzip_members(now)) & set(gzip_members(old))
 
 
 def test_of_two_parts_that_begin_with_one_run_the_one_holding_the_runs_kept_is_kept() -> None:
@@ -546,7 +535,7 @@ def test_runs_in_another_order_than_by_id_come_back_in_that_order() -> None:
 def test_a_snapshot_without_runs_or_histories_has_a_head_only() -> None:
     empty = Snapshot("sqlite:///store.db", (), (), ())
     data = dumps(stored(empty))
-    assert len(members(data)) == 1 and document(data)["parts"] == []
+    assert len(gzip_members(data)) == 1 and document(data)["parts"] == []
     assert loads(data).snapshot == empty
 
 
@@ -592,7 +581,7 @@ def test_a_folder_that_cannot_be_written_is_one_line(
 
 def _rewrite(path: Path, **changes: Any) -> None:
     """Change fields of the file's head; the parts after it stay as they were."""
-    head, *parts = members(path.read_bytes())
+    head, *parts = gzip_members(path.read_bytes())
     doc = json.loads(gzip.decompress(head))
     doc.update(changes)
     path.write_bytes(gzip.compress(json.dumps(doc).encode() + b"\n") + b"".join(parts))
@@ -635,28 +624,28 @@ def test_a_damaged_snapshot_is_refused(tmp_path: Path, full_snapshot: Snapshot) 
 
 
 def _damage_table(data: bytes) -> bytes:
-    head, *parts = members(data)
+    head, *parts = gzip_members(data)
     doc = json.loads(gzip.decompress(head))
     doc["parts"][0][2] += 1
     return gzip.compress(json.dumps(doc).encode()) + b"".join(parts)
 
 
 def _damage_count(data: bytes) -> bytes:
-    head, *parts = members(data)
+    head, *parts = gzip_members(data)
     doc = json.loads(gzip.decompress(head))
     doc["parts"][-1][1] += 1
     return gzip.compress(json.dumps(doc).encode()) + b"".join(parts)
 
 
 def _flip_a_byte(data: bytes) -> bytes:
-    middle = len(data) - len(members(data)[-1]) // 2
+    middle = len(data) - len(gzip_members(data)[-1]) // 2
     return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
 
 
 def _flip_a_byte_in_runs(data: bytes) -> bytes:
     """A byte of the first part of runs: its bytes are checked on load, though the part is
     gunzipped only when its runs are asked for."""
-    middle = len(members(data)[0]) + len(members(data)[1]) // 2
+    middle = len(gzip_members(data)[0]) + len(gzip_members(data)[1]) // 2
     return data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1 :]
 
 
@@ -668,7 +657,7 @@ def _flip_a_byte_in_runs(data: bytes) -> bytes:
         _damage_table,
         _damage_count,
         _flip_a_byte,
-        lambda data: members(data)[0] + b"".join(members(data)[2:]),
+        lambda data: gzip_members(data)[0] + b"".join(gzip_members(data)[2:]),
         _flip_a_byte_in_runs,
     ],
     ids=[
@@ -701,7 +690,7 @@ def test_a_part_of_runs_unlike_its_index_is_refused_in_one_line_when_decoded(
     hand): refused when the part is decoded, in the same one line."""
     path = snapshot_path(tmp_path)
     save(path, stored(many_runs(600)))
-    head, first, *rest = members(path.read_bytes())
+    head, first, *rest = gzip_members(path.read_bytes())
     rows = json.loads(gzip.decompress(first))
     swapped = gzip.compress(json.dumps(rows[::-1]).encode())
     doc = json.loads(gzip.decompress(head))
