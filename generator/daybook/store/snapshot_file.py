@@ -932,9 +932,8 @@ def share_parts(runs: Iterable[Run]) -> tuple[list[tuple[int, bytes]], dict[str,
     is made of). What the second process of a full pull sends back, so the first can save
     and choose page runs without decoding them (store/pull.py). Members only, not their JSON
     too: 13 MB instead of 55 MB through the pipe at 100,000 runs."""
-    encoded = _encoded(runs)
-    in_time = [r for part, _ in encoded for r in part]
-    return [(len(part), member) for part, member in encoded], _index(in_time)
+    encoded, index = _encoded_with_index(runs)
+    return [(len(part), member) for part, member in encoded], index
 
 
 def own_parts(runs: Iterable[Run]) -> tuple[EncodedParts, dict[str, Any]]:
@@ -942,10 +941,8 @@ def own_parts(runs: Iterable[Run]) -> tuple[EncodedParts, dict[str, Any]]:
     load keeps them (`StoredSnapshot.encoded`), and the head's index of them: what the first
     process of a full pull makes of its own range while the second reads the other, so a save
     of a snapshot that holds these very Runs writes their members as they are."""
-    encoded = _encoded(runs)
-    in_time = [r for part, _ in encoded for r in part]
-    parts = {("runs", part[0].run_id): _Part(part, member) for part, member in encoded}
-    return parts, _index(in_time)
+    encoded, index = _encoded_with_index(runs)
+    return {("runs", part[0].run_id): _Part(part, member) for part, member in encoded}, index
 
 
 def joined_shares(
@@ -975,6 +972,14 @@ def joined_shares(
 
 _INDEX_LISTS = ("ids", "experiments", "statuses", "starts", "ends")  # SavedRuns' order
 _INDEX_MAPS = ("parents", "digests")
+
+
+def _encoded_with_index(
+    runs: Iterable[Run],
+) -> tuple[list[tuple[tuple[Run, ...], bytes]], dict[str, Any]]:
+    """`_encoded`, and the head's index of those runs in the file's order."""
+    encoded = _encoded(runs)
+    return encoded, _index([r for part, _ in encoded for r in part])
 
 
 def _encoded(runs: Iterable[Run]) -> list[tuple[tuple[Run, ...], bytes]]:
