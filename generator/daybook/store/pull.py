@@ -975,8 +975,8 @@ def _from_split(
     saved = split.saved()
     lazy = LazyRuns(saved)
     known = saved.position().keys()
-    keys = list(pull.extra_page_runs)
-    extra = resolve_run_ids(keys, sorted(known)) if keys else set()
+    asked = pull.extra_page_runs
+    extra = resolve_run_ids(asked, sorted(known)) if asked else set()  # no sort of 100k ids
     models = sorted((masker.model(m) for m in reader.read_models()), key=lambda m: m.name)
     progress(f"read {len(models)} registered models")
     found = _merged_page_runs(config, experiments, split, known, models, extra)
@@ -1006,9 +1006,10 @@ def _from_split(
         **details.counts(),
     )
     progress(report.summary())
+    # The first share's parts are in `saved` (decoded: `joined_shares`), not `encoded`.
     stored = StoredSnapshot(
         held, pull.started, pull.fingerprint, frozenset(wanted), __version__,
-        split.lower_parts, lazy, memo.to_data(),
+        runs=lazy, policy=memo.to_data(),
     )  # fmt: skip
     return PullResult(stored, report)
 
