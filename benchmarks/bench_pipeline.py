@@ -28,14 +28,15 @@ included. CPU is user + system time (the child's own, with the second process th
 of a big site's pages, for "Work"; wait4's for "Process"): unlike wall time it hardly moves when
 other work shares the machine; "Load" is the 1-minute load average when the stage started. With
 --repeat N each stage (or each of --repeat-only's) runs N times and the fastest run is shown
-(peak RSS: the largest). A stage that outlives --timeout or --max-rss-gb is killed and so
-reported.
+(peak RSS: the largest); each pull is followed by its own load, and the fastest is chosen with
+it. A stage that outlives --timeout or --max-rss-gb is killed and so reported.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import gzip
 import json
 import os
@@ -625,11 +626,11 @@ def run(args: argparse.Namespace, work: Path) -> int:
     for stage in stages:
         cmd = [*me, "--child", stage, "--state", str(state_file)]
         repeat = args.repeat if stage in repeated else 1
-        res[stage] = r = run_stage(stage, cmd, work, repeat, limits)
+        snapshot = site_root / ".daybook" / "snapshot.json.gz"
+        after = functools.partial(_add_load, path=snapshot) if stage == "pull" else None
+        res[stage] = r = run_stage(stage, cmd, work, repeat, limits, after)
         if r["ended"] != "ok":
             break
-        if stage == "pull":
-            _add_load(r, site_root / ".daybook" / "snapshot.json.gz")
     if args.e2e and all(r["ended"] == "ok" for r in res.values()):
         daybook = shutil.which("daybook", path=str(Path(sys.executable).parent)) or "daybook"
         cmd = [daybook, "build", "-C", str(site_root), "--tracking-uri", state["uri"], "-q"]
@@ -660,9 +661,18 @@ def run(args: argparse.Namespace, work: Path) -> int:
 
 
 def run_stage(
-    stage: str, cmd: list[str], work: Path, repeat: int, limits: dict[str, float]
+    stage: str,
+    cmd: list[str],
+    work: Path,
+    repeat: int,
+    limits: dict[str, float],
+    after: Callable[[dict[str, Any]], None] | None = None,
 ) -> dict[str, Any]:
-    """Run one stage `repeat` times; the fastest run, with the largest peak RSS of all."""
+    """Run one stage `repeat` times; the fastest run, with the largest peak RSS of all.
+    `after` completes each run that ended well before the next begins (the pull's: the load
+    of the file that run saved, `_add_load`), so the fastest is chosen on the whole of its
+    work: with a single load after the fastest pull, that load was the one figure of the
+    pull taken once, in whatever state the machine was then."""
     runs = []
     for i in range(repeat):
         log(f"stage {stage} ({i + 1}/{repeat}) …")
@@ -675,6 +685,8 @@ def run_stage(
             out.unlink()
         elif r["ended"] != "ok":
             log(f"stage {stage} {r['ended']}; its log:\n" + _tail(work / f"{stage}.log"))
+        if after is not None and "result" in r:
+            after(r)
         log(f"stage {stage}: {r['ended']}, {r['wall']:.1f}s, {r['maxrss_mb']:,.0f} MB")
         runs.append(r)
         if r["ended"] != "ok":

@@ -8,7 +8,7 @@ It runs the other benchmark scripts, each in its own process, and reads their JS
 
     bench_pipeline.py   on the 20k store: floor, pull, generate cold and warm, MkDocs build
                         on the 100k store: floor, pull, and a first `daybook build` (cold caches)
-                        (the floor and the pull: the faster of two runs each, on both stores)
+                        (the floor and the pull: the fastest of three runs each, on both stores)
     bench_incremental.py  100 new runs logged into a COPY of the 100k store (the script writes to
                         its store; the copy is removed afterwards), then an incremental pull
     bench_reader.py     headless Chromium (the tests' browser helper), empty cache, plain static
@@ -241,11 +241,13 @@ def run(args: argparse.Namespace, work: Path) -> int:
     names["new"] = str(args.new_runs)
 
     limit = ["--timeout", str(args.timeout)]
-    # The pull and the floor: the faster of two runs each. On this VM the first process after
-    # other work that takes a lot of fresh memory runs slower (the 100k pull's read: 3.6 s and
-    # 7.8 s of CPU against 2.5-2.7 s and 6.2-6.7 s in the rounds after it), and the pull runs
-    # first: one run each billed that to the pull alone.
-    best_of = ["--repeat", "2", "--repeat-only", "pull,floor"]
+    # The pull and the floor: the fastest of three runs each (a pull's run with the load of the
+    # file it saved). On this VM the first process after other work that takes a lot of fresh
+    # memory runs slower (the 100k pull's read: 3.6 s and 7.8 s of CPU against 2.5-2.7 s and
+    # 6.2-6.7 s in the rounds after it), and the pull runs first: one run each billed that to
+    # the pull alone. Of two, one more slow round still did (20k runs, 2026-12-03: pull rounds
+    # of 1.47, 0.77, 1.36 and 0.76 s, the floor's 0.52-0.68 s).
+    best_of = ["--repeat", "3", "--repeat-only", "pull,floor"]
     if run_it:
         log(f"pipeline on {small}")
         script("bench_pipeline.py", "--store", small, "--workdir", work / "small", *limit,
