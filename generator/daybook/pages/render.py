@@ -214,7 +214,7 @@ class Renderer:
 
     def render_all(self, progress: Callable[[str], None] | None = None) -> dict[str, str]:
         """Every page of the site. A big site's experiment, run and compare pages are shared
-        with a second process (every second one of each; see `_second_half`)."""
+        with a second process (`_halves`)."""
         say = progress or _quiet
         m = self.model
         share = _Share(
@@ -222,11 +222,11 @@ class Renderer:
             sorted(self.paths.run_pages.items()),
             list(self.extras.sweeps.values()),
         )
-        theirs, work = self._second_half(share)
+        mine, theirs, work = self._halves(share)
 
         def render_ours() -> dict[str, str]:
             say(f"pages: {theirs.size():,} of {share.size():,} rendered by a second process")
-            return self._render_share(share.first_half(), share, say)
+            return self._render_share(mine, share, say)
 
         both = None
         if work is not None:
@@ -273,11 +273,12 @@ class Renderer:
         pages.update(self._model_pages())
         return pages
 
-    def _second_half(
+    def _halves(
         self, share: _Share
-    ) -> tuple[_Share, Callable[[], tuple[dict[str, str], dict[str, bytes], Any]] | None]:
-        """Every second experiment, run and compare page, and the work that renders them in a
-        forked second process (daybook.core.fork; None: all in this one), when the site has
+    ) -> tuple[_Share, _Share, Callable[[], tuple[dict[str, str], dict[str, bytes], Any]] | None]:
+        """This process's share of the experiment, run and compare pages, the second's
+        (`_Share.halves`), and the work that renders the second's in a forked second process
+        (daybook.core.fork; None: all in this one), when the site has
         `SPLIT_ABOVE` of them or more and nothing says one process. The pages are the same text
         either way (tests/pages/test_render_split.py): each depends on the snapshot and the
         site alone, never on another page's render. Forked before any chart is drawn: the chart
@@ -286,10 +287,10 @@ class Renderer:
         wanted = processes_wanted()
         none = _Share([], [], [])
         if why_not(wanted) or share.size() < (1 if wanted == 2 else SPLIT_ABOVE):
-            return none, None
-        theirs = share.second_half()
+            return share, none, None
+        mine, theirs = share.halves()
         if not theirs.size():
-            return none, None
+            return share, none, None
 
         def render_theirs() -> tuple[dict[str, str], dict[str, bytes], Any]:
             if self.charts is not None:
@@ -300,7 +301,7 @@ class Renderer:
             pages.update(self._viewer_shards(theirs.viewer))
             return pages, self.files, self.charts.drawn() if self.charts is not None else None
 
-        return theirs, render_theirs
+        return mine, theirs, render_theirs
 
     def _experiment_pages(self, experiments: list[ctx.ExperimentView]) -> dict[str, str]:
         pages: dict[str, str] = {}
@@ -405,6 +406,9 @@ def _exp_mentions(journal: JournalView | None, exp: ctx.ExperimentView) -> list[
 
 SHARDS = DATA_DIR + "/"
 SPLIT_ABOVE = 100  # experiment, run and compare pages below which a fork costs more than it saves
+# Runs of an experiment's table that cost as much to render as one run page (its table and data
+# files; the 20k store, cold charts: the experiment page 0.90 s, a run page 4.3 ms): `_Share`.
+RUNS_PER_RUN_PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -419,13 +423,32 @@ class _Share:
     def size(self) -> int:
         return len(self.experiments) + len(self.runs) + len(self.sweeps)
 
-    def first_half(self) -> _Share:
-        """Every second page of each kind, from the first, and half the run viewer's shards: the
-        first process's share."""
-        return _Share(self.experiments[0::2], self.runs[0::2], self.sweeps[0::2], (0, 2))
+    def halves(self) -> tuple[_Share, _Share]:
+        """The first process's share and the second's, of about equal cost. The experiments
+        are dealt largest first to the side that costs less so far, an experiment page costing
+        as many run pages as its runs over `RUNS_PER_RUN_PAGE`; the run pages every second one,
+        then as many moved from the dearer side's end to the other as even the experiments
+        out; the compare pages every second one; the run viewer's shards half each.
 
-    def second_half(self) -> _Share:
-        return _Share(self.experiments[1::2], self.runs[1::2], self.sweeps[1::2], (1, 2))
+        Dealt every second one of each kind, a site of one big experiment rendered its page
+        (0.90 s at 20,000 runs) and half the run pages in the first process while the second
+        waited 0.6 s (benchmarks/bench_pipeline.py's 20k store, a cold generate)."""
+        sides: tuple[list[ctx.ExperimentView], list[ctx.ExperimentView]] = ([], [])
+        cost = [0.0, 0.0]
+        for exp in sorted(self.experiments, key=lambda e: -len(e.runs)):  # stable: ties in order
+            side = 0 if cost[0] <= cost[1] else 1
+            sides[side].append(exp)
+            cost[side] += len(exp.runs) / RUNS_PER_RUN_PAGE
+        runs = [self.runs[0::2], self.runs[1::2]]
+        dear = 0 if cost[0] > cost[1] else 1
+        move = min(int(abs(cost[0] - cost[1]) / 2), len(runs[dear]))
+        if move:
+            runs[1 - dear] = runs[1 - dear] + runs[dear][-move:]
+            runs[dear] = runs[dear][:-move]
+        return (
+            _Share(sides[0], runs[0], self.sweeps[0::2], (0, 2)),
+            _Share(sides[1], runs[1], self.sweeps[1::2], (1, 2)),
+        )
 
 
 def _of(ours: list[Any], every: list[Any]) -> str:
