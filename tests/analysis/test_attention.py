@@ -20,7 +20,6 @@ from daybook.core.config import DaybookConfig
 from daybook.core.snapshot import (
     Experiment,
     Journal,
-    Metric,
     ModelVersion,
     Note,
     RegisteredModel,
@@ -34,7 +33,7 @@ NOW = 1_764_579_600_000  # 2025-12-01 09:00 UTC
 
 def _run(rid: str, status: str = "FINISHED", start: int = NOW - 30 * HOUR, **values: float) -> Run:
     end = None if status == "RUNNING" else start + HOUR
-    metrics = {k: Metric(k, v, 0, start) for k, v in values.items()}
+    metrics = dict(values)
     return Run(rid * 8, "1", rid, status, start, end, "alice", "", metrics=metrics)
 
 

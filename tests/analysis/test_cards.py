@@ -18,7 +18,6 @@ from daybook.analysis.cards import (
 from daybook.core.snapshot import (
     CardFile,
     DatasetInput,
-    Metric,
     ModelFiles,
     ModelVersion,
     RegisteredModel,
@@ -48,7 +47,7 @@ RUN = Run(
     "bob",
     "file:///a",
     params={"depth": "4"},
-    metrics={"val_auc": Metric("val_auc", 0.9, 0, T0), "odd": Metric("odd", float("nan"), 0, T0)},
+    metrics={"val_auc": 0.9, "odd": float("nan")},
     datasets=(DatasetInput("d", "abc", "local", "/d.csv", "training"),),
 )
 

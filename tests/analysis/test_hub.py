@@ -19,7 +19,6 @@ from daybook.analysis.hub import (
 from daybook.core.snapshot import (
     DatasetInput,
     Experiment,
-    Metric,
     ModelFiles,
     ModelSignature,
     ModelVersion,
@@ -41,9 +40,9 @@ RUN = Run(
     "bob",
     "",
     metrics={
-        "val_auc": Metric("val_auc", 0.86, 0, T0),
-        "val_loss": Metric("val_loss", 0.2, 0, T0),
-        "broken": Metric("broken", math.inf, 0, T0),
+        "val_auc": 0.86,
+        "val_loss": 0.2,
+        "broken": math.inf,
     },
     datasets=(
         DatasetInput("churn-train", "d1", "local", "/t.csv", "training"),

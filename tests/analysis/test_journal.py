@@ -19,7 +19,6 @@ from daybook.core.snapshot import (
     Author,
     Experiment,
     Journal,
-    Metric,
     ModelVersion,
     Note,
     RegisteredModel,
@@ -181,7 +180,7 @@ def test_the_digest_of_the_real_store(snapshot: Snapshot, store) -> None:
 def test_a_new_best_must_beat_what_finished_before() -> None:
     def run(rid: str, end: int, auc: float) -> Run:
         return Run(rid, "1", rid, "FINISHED", end - 10, end, "u", "",
-                   metrics={"val_auc": Metric("val_auc", auc, 0, end)})  # fmt: skip
+                   metrics={"val_auc": auc})  # fmt: skip
 
     exp = Experiment("1", "churn", "", 0, 0)
     snap = Snapshot("u", (exp,), (run("old", 100, 0.9), run("new", 300, 0.85)), ())

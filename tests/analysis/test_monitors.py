@@ -94,7 +94,7 @@ def test_nothing_to_judge_is_a_warning(review_snapshot: Snapshot) -> None:
 def test_a_nan_evaluation_fails(review_snapshot: Snapshot) -> None:
     last = max((r for r in review_snapshot.runs if r.name.startswith("eval-")),
                key=lambda r: r.start_time or 0)  # fmt: skip
-    nan = replace(last, metrics={"accuracy": replace(last.metrics["accuracy"], value=math.nan)})
+    nan = replace(last, metrics={**last.metrics, "accuracy": math.nan})
     runs = tuple(nan if r.run_id == last.run_id else r for r in review_snapshot.runs)
     r = _one(replace(review_snapshot, runs=runs), model="models:/m@champion", min=0.5)
     assert r.status == "fail" and "NaN" in r.summary

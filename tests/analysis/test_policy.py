@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from daybook.analysis.policy import page_run_ids, shown_experiments
 from daybook.core.config import DaybookConfig, ExperimentFilter, PrimaryMetric, RunPages
-from daybook.core.snapshot import TAG_PARENT, Experiment, Metric, ModelVersion, RegisteredModel, Run
+from daybook.core.snapshot import TAG_PARENT, Experiment, ModelVersion, RegisteredModel, Run
 
 EXPS = [Experiment("1", "one", "", None, None), Experiment("2", "two", "", None, None)]
 
@@ -19,7 +19,7 @@ def run(rid: str, exp: str, acc: float | None = None, parent: str | None = None)
         end_time=1,
         user="u",
         artifact_uri="",
-        metrics={} if acc is None else {"acc": Metric("acc", acc, 0, 0)},
+        metrics={} if acc is None else {"acc": acc},
         tags={TAG_PARENT: parent} if parent else {},
     )
 

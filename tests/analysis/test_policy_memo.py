@@ -18,7 +18,7 @@ from daybook.analysis.policy_memo import (
 )
 from daybook.analysis.ranking import Primary
 from daybook.core.config import DaybookConfig, PrimaryMetric
-from daybook.core.snapshot import Experiment, Metric, Run
+from daybook.core.snapshot import Experiment, Run
 
 EXP = Experiment("1", "exp", "", 0, 0, {})
 GUESS = DaybookConfig()
@@ -39,7 +39,7 @@ def run(i: int, metrics: dict[str, float], start: int) -> Run:
         end_time=start + 1,
         user="",
         artifact_uri="",
-        metrics={k: Metric(k, v, 0, 0) for k, v in metrics.items()},
+        metrics=dict(metrics),
     )
 
 
@@ -70,7 +70,7 @@ def test_updated_leaders_are_the_leaders_of_every_run_or_none(
     gone = [r for r in old_runs if int(r.run_id, 16) in removed | changed]
     # a run changed is taken out as it was and put in as it is now (its metrics halved)
     now = [
-        run(int(r.run_id, 16), {k: m.value / 2 for k, m in r.metrics.items()}, r.start_time or 0)
+        run(int(r.run_id, 16), {k: v / 2 for k, v in r.metrics.items()}, r.start_time or 0)
         for r in gone
         if int(r.run_id, 16) in changed - removed
     ]

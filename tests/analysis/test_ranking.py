@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
 from daybook.core.config import DaybookConfig, PrimaryMetric
-from daybook.core.snapshot import Experiment, Metric, Run
+from daybook.core.snapshot import Experiment, Run
 
 EXP = Experiment("1", "churn-eu", "", None, None)
 
@@ -28,7 +28,7 @@ def run(rid: str, start: int = 0, params: dict | None = None, **metrics: float) 
         user="u",
         artifact_uri="",
         params=params or {},
-        metrics={k: Metric(k, v, 0, start) for k, v in metrics.items()},
+        metrics=dict(metrics),
     )
 
 

@@ -362,14 +362,14 @@ def test_the_bundle_is_wrapped_so_it_can_load_twice() -> None:
 
 
 def test_a_big_experiment_progress_chart_is_thinned_but_keeps_every_best() -> None:
-    from daybook.core.snapshot import Metric, Run
+    from daybook.core.snapshot import Run
     from daybook.pages.charts import MAX_RUN_POINTS
 
     runs = [
         Run(
             run_id=f"{i:032x}", experiment_id="1", name=f"r{i}", status="FINISHED",
             start_time=1_700_000_000_000 + i * 60_000, end_time=None, user="u", artifact_uri="",
-            metrics={"loss": Metric("loss", 1.0 / (1 + i % 97) + (5000 - i) / 1e4, 0, 0)},
+            metrics={"loss": 1.0 / (1 + i % 97) + (5000 - i) / 1e4},
         )
         for i in range(5000)
     ]  # fmt: skip

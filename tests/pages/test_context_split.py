@@ -17,7 +17,7 @@ SCRIPT = textwrap.dedent(
     import os
     import daybook.pages.context as context
     from daybook.core.config import DaybookConfig
-    from daybook.core.snapshot import Experiment, Metric, Run, Snapshot
+    from daybook.core.snapshot import Experiment, Run, Snapshot
     from daybook.pages.paths import SitePaths
 
     forks = []
@@ -27,7 +27,7 @@ SCRIPT = textwrap.dedent(
     def run(i, exp, parent=None):
         tags = {"mlflow.parentRunId": f"{parent:032x}"} if parent is not None else {}
         return Run(f"{i:032x}", exp, f"run-{i}", "FINISHED", 1000 + i, 2000 + i, "ada", "",
-                   {"lr": str(i % 3), "depth": "4"}, {"loss": Metric("loss", 1 / (i + 1), 1, 0)},
+                   {"lr": str(i % 3), "depth": "4"}, {"loss": 1 / (i + 1)},
                    tags)
 
     exps = tuple(Experiment(str(e), f"exp-{e}", "", 0, 0) for e in range(1, 5))

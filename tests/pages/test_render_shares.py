@@ -8,7 +8,7 @@ import pytest
 
 from daybook.core.config import DaybookConfig
 from daybook.core.fork import ENV_PROCESSES
-from daybook.core.snapshot import Experiment, Metric, Run, Snapshot
+from daybook.core.snapshot import Experiment, Run, Snapshot
 from daybook.pages.context import ExperimentView, SiteModel
 from daybook.pages.paths import SitePaths
 from daybook.pages.render import RUNS_PER_RUN_PAGE, _Share
@@ -16,7 +16,7 @@ from daybook.pages.render import RUNS_PER_RUN_PAGE, _Share
 
 def _run(i: int, exp: str) -> Run:
     return Run(f"{i:032x}", exp, f"run-{i}", "FINISHED", 1000 + i, 2000 + i, "ada", "", {},
-               {"loss": Metric("loss", 1 / (i + 1), 1, 0)}, {})  # fmt: skip
+               {"loss": 1 / (i + 1)}, {})  # fmt: skip
 
 
 def _views(sizes: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> list[ExperimentView]:

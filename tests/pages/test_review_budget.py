@@ -10,7 +10,7 @@ import re
 from daybook.analysis.policy import page_run_ids
 from daybook.core.config import DaybookConfig
 from daybook.core.site import ReferencePoint
-from daybook.core.snapshot import Experiment, Metric, Run, Snapshot
+from daybook.core.snapshot import Experiment, Run, Snapshot
 from daybook.pages.render import Renderer
 from daybook.pages.review_pages import HOME_RUN_ROWS, run_rows
 
@@ -35,7 +35,7 @@ def _busy_day(experiments: int, runs_each: int) -> Snapshot:
             runs.append(
                 Run(f"{int(e.experiment_id):08x}{j:024x}", e.experiment_id, f"run-{j}",
                     "FINISHED", start, start + 30_000, "ada", "", {"lr": "0.1"},
-                    {"val_loss": Metric("val_loss", 1 / (j + 1), 1, start)})
+                    {"val_loss": 1 / (j + 1)})
             )  # fmt: skip
     return Snapshot("sqlite:///x.db", exps, tuple(runs), ())
 

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from daybook.core.config import DaybookConfig
-from daybook.core.snapshot import Experiment, Metric, ModelVersion, RegisteredModel, Run, Snapshot
+from daybook.core.snapshot import Experiment, ModelVersion, RegisteredModel, Run, Snapshot
 from daybook.pages.paths import VIEWER, Linker, SitePaths, page_url, relative_url
 from daybook.pages.render import Renderer, duration, when
 from daybook.pages.run_viewer import DATA_DIR, shard_key, shards
@@ -31,7 +31,7 @@ def _run(run_id: str, name: str, **tags: str) -> Run:
         "alice",
         "file:///a/" + run_id,
         params={"lr": "0.1", "depth": "3"},
-        metrics={"acc": Metric("acc", 0.912345, 0, 0)},
+        metrics={"acc": 0.912345},
         tags={
             "team": "vision",
             "mlflow.source.git.commit": "abc123",

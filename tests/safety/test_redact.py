@@ -11,7 +11,6 @@ from daybook.core.snapshot import (
     CardFile,
     DatasetInput,
     Experiment,
-    Metric,
     MetricHistory,
     ModelVersion,
     RegisteredModel,
@@ -136,7 +135,9 @@ def _leaky_snapshot() -> Snapshot:
         user="alice",
         artifact_uri=f"https://u:{DB_PASSWORD}@store.example.com/1/0123/artifacts",
         params={"db_url": f"postgresql://ml:{DB_PASSWORD}@db.example.com/runs", "lr": "0.1"},
-        metrics={"acc": Metric("acc", 0.9, 1, 2)},
+        metrics={"acc": 0.9},
+        metric_steps={"acc": 1},
+        metric_times={"acc": 2},
         tags={
             "mlflow.source.git.repoURL": f"https://oauth2:{GIT_TOKEN}@gitlab.example.com/x.git",
             "mlflow.source.git.commit": "a94a8fe5ccb19ba61c4c0873d391e987982fbbd3",
@@ -188,26 +189,25 @@ def test_the_value_pass_reaches_notes_and_cards() -> None:
 
 def test_strings_remembered_as_clean_never_hide_a_secret_seen_later() -> None:
     """The redactor remembers strings it found clean, so 600,000 params of a wide experiment
-    cost set lookups; a secret that arrives later (in a dict value, a dict key, a metric's own
-    key field, or under a secret key whose value was seen clean elsewhere) is still masked."""
+    cost set lookups; a secret that arrives later (in a dict value, a dict key, a metric's key
+    with its step and time, or under a secret key whose value was seen clean elsewhere) is
+    still masked."""
     redactor = Redactor()
-    metrics = {f"m{i}": Metric(f"m{i}", 0.5, 1, 2) for i in range(500)}
+    metrics = {f"m{i}": 0.5 for i in range(500)}
     params = {f"p{i}": "adam" for i in range(2000)}
     clean = Run("r" * 32, "1", "clean", "FINISHED", 1, 2, "alice", "", params, metrics, {})
     assert redactor.value(clean) is clean  # learns every string above
-    leaky_metric = {**metrics, "m7": Metric(f"m7 {GITHUB_KEY}", 0.5, 1, 2)}
-    leaky_key = {**metrics, f"loss {GIT_TOKEN}": Metric("loss", 0.5, 1, 2)}
     later = replace(
         clean,
         params={**params, "p3": f"postgresql://ml:{DB_PASSWORD}@db/x", "api_token": "adam"},
-        metrics=leaky_metric,
         tags={"notes": GITHUB_KEY},
     )
     masked = redactor.value(later)
     assert masked.params["api_token"] == MASK  # "adam" was clean as p0's value, not here
     assert masked.params["p3"] == f"postgresql://{MASK}@db/x"
-    assert masked.metrics["m7"].key == f"m7 {MASK}"
     assert masked.tags == {"notes": MASK}
-    assert masked.params["p0"] == "adam" and masked.metrics["m1"] is metrics["m1"]
-    keyed = redactor.value(replace(clean, metrics=leaky_key))
-    assert GIT_TOKEN not in repr(keyed.metrics)
+    assert masked.params["p0"] == "adam" and masked.metrics is later.metrics
+    keyed = redactor.value(replace(clean, metrics={**metrics, f"loss {GIT_TOKEN}": 0.5}))
+    assert GIT_TOKEN not in repr(keyed)  # nor in the keys of its steps and times
+    assert keyed.metrics[f"loss {MASK}"] == 0.5 and keyed.metrics["m7"] == 0.5
+    assert keyed.metrics.keys() == keyed.metric_steps.keys() == keyed.metric_times.keys()

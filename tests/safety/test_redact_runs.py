@@ -3,7 +3,7 @@ masks: it only decides, set against set, which runs the walk needs to see."""
 
 from __future__ import annotations
 
-from daybook.core.snapshot import DatasetInput, Metric, Run
+from daybook.core.snapshot import DatasetInput, Run
 from daybook.safety.paths import LocalPaths
 from daybook.safety.redact import MASK, Redactor
 
@@ -21,7 +21,7 @@ def _run(i: int, **fields: object) -> Run:
         "user": "ada",
         "artifact_uri": f"s3://bucket/{i}",
         "params": {"lr": "0.1"},
-        "metrics": {"loss": Metric("loss", 0.5, 1, 0)},
+        "metrics": {"loss": 0.5},
         "tags": {"mlflow.user": "ada"},
     }
     base.update(fields)
@@ -33,7 +33,7 @@ def test_runs_with_a_secret_anywhere_are_masked_as_the_walk_masks_them() -> None
     runs[3] = _run(3, name=f"run {GITHUB}")
     runs[5] = _run(5, params={"lr": "0.1", "password": "hunter2"})
     runs[7] = _run(7, tags={"note": f"token {GITHUB}"})
-    runs[9] = _run(9, metrics={f"m_{GITHUB}": Metric(f"m_{GITHUB}", 1.0, 0, 0)})
+    runs[9] = _run(9, metrics={f"m_{GITHUB}": 1.0})
     runs[11] = _run(11, datasets=(DatasetInput("d", "x", "s3", f"https://u:{GITHUB}@h/x", "t"),))
     masked = Redactor().runs(runs)
     walked = [Redactor().value(r) for r in runs]

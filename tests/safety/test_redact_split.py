@@ -15,7 +15,7 @@ SCRIPT = textwrap.dedent(
     import os, sys
     from pathlib import Path
     import daybook.safety.redact as redact
-    from daybook.core.snapshot import DatasetInput, Metric, Run
+    from daybook.core.snapshot import DatasetInput, Run
     from daybook.safety.paths import LocalPaths
     from daybook.safety.redact import MASK, Redactor
 
@@ -29,7 +29,7 @@ SCRIPT = textwrap.dedent(
         base = dict(run_id=f"{i:032x}", experiment_id="1", name=f"run-{i}", status="FINISHED",
                     start_time=1, end_time=2, user="ada",
                     artifact_uri=(root / "store" / "art" / str(i)).as_uri(),
-                    params={"lr": f"0.{i}"}, metrics={"loss": Metric("loss", 0.5, 1, 0)},
+                    params={"lr": f"0.{i}"}, metrics={"loss": 0.5},
                     tags={"mlflow.user": "ada"})
         base.update(fields)
         return Run(**base)
@@ -39,7 +39,7 @@ SCRIPT = textwrap.dedent(
     runs[4] = run(4, name=f"run {GITHUB} in {root}/store/x")
     runs[5] = run(5, params={"lr": "0.1", "password": "hunter2"})
     runs[7] = run(7, tags={"note": f"token {GITHUB}"})
-    runs[9] = run(9, metrics={f"m_{GITHUB}": Metric(f"m_{GITHUB}", 1.0, 0, 0)})
+    runs[9] = run(9, metrics={f"m_{GITHUB}": 1.0})
     runs[11] = run(11, datasets=(DatasetInput("d", "x", "s3", f"https://u:{GITHUB}@h/x", "t"),))
 
     def publisher():

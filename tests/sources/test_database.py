@@ -238,7 +238,7 @@ def test_a_select_only_user_reads_every_run_and_writes_nothing(
         assert {n: r.run_id for n, r in by_name.items()} == written.runs
         run = by_name["db-forecast-run-1"]
         assert run.params == {"depth": "4", "lr": "0.05"}
-        assert run.metrics["val_rmse"].step == 4 and run.tags["team"] == "tables"
+        assert run.metric_steps["val_rmse"] == 4 and run.tags["team"] == "tables"
         assert by_name["db-ranker-run-2"].status == "FAILED"
         [model] = snap.models
         assert model.name == written.model and model.aliases == {"champion": 1}

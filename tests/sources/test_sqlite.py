@@ -259,7 +259,7 @@ def test_runs_are_read_with_every_field(store: StoreInfo, force_client: bool) ->
     assert child.parent_id == store.runs["parent"]
     assert child.params == {"learning_rate": "0.1", "max_depth": "3"}
     assert child.metric("val_accuracy") == pytest.approx(0.91)
-    assert child.metrics["val_accuracy"].step == 2
+    assert child.metric_steps["val_accuracy"] == 2
     assert (child.status, child.user, child.duration_ms) == ("FINISHED", "alice", 8 * 60_000)
     [hist] = [h for h in snap.histories[child.run_id] if h.key == "val_accuracy"]
     assert hist.steps == (0, 1, 2)

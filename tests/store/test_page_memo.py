@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 import daybook.core.snapshot as model
 from daybook.core.site import Generated
-from daybook.core.snapshot import Metric, MetricHistory, Problem, Snapshot
+from daybook.core.snapshot import MetricHistory, Problem, Snapshot
 from daybook.store.page_memo import MEMO_FILE, PageMemo, digest
 
 VALUE = "({'b': frozenset({'x', 'y', 'z'}), 'a': {3, 1, 2}}, [1.5, None, 'é'])"
@@ -71,8 +71,7 @@ def test_the_snapshot_digest_sees_every_run_field_and_every_float(snapshot: Snap
         return dataclasses.replace(snapshot, runs=runs)
 
     def with_value(value: float) -> Snapshot:
-        metric = dataclasses.replace(run.metrics[key], value=value)
-        return with_run(metrics={**run.metrics, key: metric})
+        return with_run(metrics={**run.metrics, key: value})
 
     base = digest(snapshot)
     assert digest(dataclasses.replace(snapshot)) == base  # an equal copy: the same key
@@ -80,12 +79,13 @@ def test_the_snapshot_digest_sees_every_run_field_and_every_float(snapshot: Snap
         digest(with_run(params={**run.params, "lr": "0.5|<b>"})),
         digest(with_run(tags={**run.tags, "note": "x"})),
         digest(with_run(status="KILLED")),
+        digest(with_run(metric_steps={**run.metric_steps, key: 10**6})),
         digest(with_value(math.nan)),
         digest(with_value(math.inf)),  # orjson writes both as null: the raw floats tell them apart
         digest(dataclasses.replace(snapshot, data_as_of=1)),
         digest(dataclasses.replace(snapshot, warnings=("a new warning",))),
     }
-    assert base not in changed and len(changed) == 7
+    assert base not in changed and len(changed) == 8
 
     rid, histories = next(iter(snapshot.histories.items()))
     h = histories[0]
@@ -103,12 +103,12 @@ def test_orjson_sees_every_field_of_a_run_and_the_floats_are_metric_values() -> 
     # skips fields named `_x` and writes NaN and infinity as null; it adds the raw bytes of the
     # metric values for that. A private field, or another float, would reach the key wrongly.
     floats = set()
-    for cls in (model.Run, Metric, MetricHistory, model.DatasetInput):
+    for cls in (model.Run, MetricHistory, model.DatasetInput):
         assert not [f.name for f in dataclasses.fields(cls) if f.name.startswith("_")]
         for name, hint in typing.get_type_hints(cls, vars(model)).items():
             if "float" in str(hint):
                 floats.add(f"{cls.__name__}.{name}")
-    assert floats == {"Metric.value", "MetricHistory.values"}
+    assert floats == {"Run.metrics", "MetricHistory.values"}
 
 
 def _generated() -> Generated:

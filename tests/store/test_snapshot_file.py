@@ -21,7 +21,7 @@ import pytest
 
 from daybook import __version__
 from daybook.core.config import DaybookConfig, ExperimentFilter, RunPages
-from daybook.core.snapshot import Experiment, Metric, MetricHistory, Run, Snapshot
+from daybook.core.snapshot import Experiment, MetricHistory, Run, Snapshot
 from daybook.store import snapshot_file
 from daybook.store.pull import pull
 from daybook.store.snapshot_file import (
@@ -122,8 +122,8 @@ def _example(hint: Any, name: str, depth: int = 0) -> Any:
     if origin is dict:
         _, vt = typing.get_args(hint)
         value = _example(vt, name, depth)
-        # a Metric is kept under its own key, as every reader keeps it
-        return {getattr(value, "key", f"{name}-key"): value}
+        # a run's metrics, their steps and their times share their keys (`Run.__post_init__`)
+        return {"metric-key" if name.startswith("metric") else f"{name}-key": value}
     if origin is list:
         return [_example(typing.get_args(hint)[0], name, depth)]
     if hint is str:
@@ -217,9 +217,10 @@ def many_runs(count: int, seed: int = 14) -> Snapshot:
     runs = []
     for i in range(count):
         start = 1_764_000_000_000 + i * 60_000
-        metrics = {"loss": Metric("loss", rng.random(), 49, start + 50), "nan": NAN_METRIC}
+        metrics = {"loss": rng.random(), "nan": math.nan}  # a NaN: logged at step 0, time 0
         runs.append(Run(f"{rng.getrandbits(128):032x}", "1", f"run-{i}", "FINISHED", start,
-                        start + 50, "ada", "", {"lr": f"{rng.random():.4f}"}, metrics))  # fmt: skip
+                        start + 50, "ada", "", {"lr": f"{rng.random():.4f}"}, metrics, {}, (),
+                        {"loss": 49, "nan": 0}, {"loss": start + 50, "nan": 0}))  # fmt: skip
     runs.sort(key=lambda r: r.run_id)
     points = MetricHistory("loss", (0, 1), (0.5, math.inf), (1, 2))
     return Snapshot(
@@ -229,9 +230,6 @@ def many_runs(count: int, seed: int = 14) -> Snapshot:
         (),
         histories={r.run_id: (points,) for r in runs[:300]},
     )
-
-
-NAN_METRIC = Metric("nan", math.nan, 0, 0)
 
 
 def with_runs(snapshot: Snapshot, *runs: Run) -> Snapshot:
@@ -404,17 +402,18 @@ def test_a_file_with_its_ranges_cut_at_another_id_loads_and_saves_as_one_cut_her
     assert snapshot_data(loads(old).snapshot) == snapshot_data(snap)
 
 
-def _run_with(run_id: str, *metrics: Metric) -> Run:
-    return Run(run_id, "1", "r", "FINISHED", 1, 2, "ada", "", {}, {m.key: m for m in metrics})
+def _run_with(run_id: str, *metrics: tuple[str, float, int, int]) -> Run:
+    """A run with these (key, value, step, time) latest metrics."""
+    values = {k: v for k, v, _, _ in metrics}
+    steps, times = {k: s for k, _, s, _ in metrics}, {k: t for k, _, _, t in metrics}
+    return Run(run_id, "1", "r", "FINISHED", 1, 2, "ada", "", {}, values, {}, (), steps, times)
 
 
 def test_metrics_logged_together_keep_their_step_and_time_once_per_run() -> None:
     """Most runs log their metrics in one call: one step and time for all, written once. A run
     whose metrics differ in either keeps them per metric; both read back as they were."""
-    together = _run_with(
-        "a" * 32, Metric("auc", 0.9, 49, 1_000), Metric("loss", math.nan, 49, 1_000)
-    )
-    apart = _run_with("b" * 32, Metric("auc", 0.9, 49, 1_000), Metric("loss", 0.1, 48, 1_000))
+    together = _run_with("a" * 32, ("auc", 0.9, 49, 1_000), ("loss", math.nan, 49, 1_000))
+    apart = _run_with("b" * 32, ("auc", 0.9, 49, 1_000), ("loss", 0.1, 48, 1_000))
     alone = _run_with("c" * 32)
     snap = Snapshot("sqlite:///store.db", (), (together, apart, alone), ())
     rows = {row[0]: row[9] for row in document(dumps(stored(snap)))["snapshot"]["runs"]}
@@ -426,9 +425,9 @@ def test_metrics_logged_together_keep_their_step_and_time_once_per_run() -> None
     assert snapshot_data(loads(dumps(stored(snap))).snapshot) == snapshot_data(snap)
 
 
-def _metrics_as_version_3(metrics: dict[str, Metric]) -> dict[str, list[Any]]:
-    return {k: [m.value if math.isfinite(m.value) else snapshot_file._f(m.value), m.step,
-                m.timestamp] for k, m in metrics.items()}  # fmt: skip
+def _metrics_as_version_3(r: Run) -> dict[str, list[Any]]:
+    return {k: [v if math.isfinite(v) else snapshot_file._f(v), r.metric_steps[k],
+                r.metric_times[k]] for k, v in r.metrics.items()}  # fmt: skip
 
 
 def test_a_version_3_file_loads_and_its_next_save_writes_every_part_anew(
@@ -440,7 +439,8 @@ def test_a_version_3_file_loads_and_its_next_save_writes_every_part_anew(
     together = [
         dataclasses.replace(
             r,
-            metrics={k: dataclasses.replace(m, step=49, timestamp=7) for k, m in r.metrics.items()},
+            metric_steps=dict.fromkeys(r.metrics, 49),
+            metric_times=dict.fromkeys(r.metrics, 7),
         )
         for r in many_runs(3000).runs
     ]

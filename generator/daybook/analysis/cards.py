@@ -272,9 +272,7 @@ def merge_card(
     body = split_sections(card.body, card.body_line) if card else CardBody("", ())
     params = tuple(sorted(run.params.items())) if run else ()
     metrics = (
-        tuple((k, m.value) for k, m in sorted(run.metrics.items()) if math.isfinite(m.value))
-        if run
-        else ()
+        tuple((k, v) for k, v in sorted(run.metrics.items()) if math.isfinite(v)) if run else ()
     )
     datasets = run.datasets if run else ()
     has_generated = {

@@ -17,7 +17,6 @@ from daybook.core.snapshot import Experiment, Run
 
 _PREFERRED_PREFIXES = ("val", "valid", "test", "eval")
 _METRICS = attrgetter("metrics")
-_VALUE = attrgetter("value")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +88,7 @@ def ranked_best(
     found = list(map(methodcaller("get", primary.metric), map(_METRICS, runs)))
     present = list(map(is_not, found, repeat(None)))
     having = list(compress(runs, present))
-    values = [nan if v is None else sign * v for v in map(_VALUE, compress(found, present))]
+    values = [nan if v is None else sign * v for v in compress(found, present)]
     # Finite and not ±max float (how MLflow's SQL stores keep an infinity); NaN fails both.
     finite = [v for v in values if -_BIG < v < _BIG]
     if not finite:
@@ -108,7 +107,7 @@ def rank_key(run: Run, primary: Primary) -> RankKey | None:
     m = run.metrics.get(primary.metric)
     if m is None:
         return None
-    v = (1.0 if primary.direction == "minimize" else -1.0) * m.value
+    v = (1.0 if primary.direction == "minimize" else -1.0) * m
     return (v, run.start_time or 0, run.run_id) if -_BIG < v < _BIG else None
 
 
@@ -130,12 +129,12 @@ def key_columns(
             counts[k] = len(column) - column.count(None)
             distinct = set(column)
             distinct.discard(None)
-        else:  # a Metric is never falsy (and `==` on one is a Python call: no `count`)
-            present = list(filter(None, column))
+        else:  # floats: 0.0 is falsy, so None is filtered out by identity, in C
+            present = list(compress(column, map(is_not, column, repeat(None))))
             counts[k] = len(present)
-            distinct = set(map(_VALUE, present))
+            distinct = set(present)
             if (len(distinct) == 1 and 0.0 in distinct) or any(map(math.isnan, distinct)):
-                distinct = set(map(str, map(_VALUE, present)))  # NaN one value, ±0.0 two
+                distinct = set(map(str, present))  # NaN one value, ±0.0 two
         varies[k] = len(distinct) > 1
     keys = sorted(counts, key=lambda k: (-varies[k], -counts[k], k))
     if first and first in counts:

@@ -34,16 +34,6 @@ class DatasetInput:
 
 
 @dataclass(frozen=True, slots=True)
-class Metric:
-    """A run's latest value of one metric (what MLflow keeps in `latest_metrics`)."""
-
-    key: str
-    value: float
-    step: int
-    timestamp: int
-
-
-@dataclass(frozen=True, slots=True)
 class MetricHistory:
     """Every logged point of one metric of one run, ordered by step then time."""
 
@@ -89,9 +79,24 @@ class Run:
     user: str
     artifact_uri: str
     params: dict[str, str] = field(default_factory=dict)
-    metrics: dict[str, Metric] = field(default_factory=dict)
+    # The latest value of each metric (what MLflow keeps in `latest_metrics`), by key, and its
+    # step and time (epoch ms) in the two dicts at the end. Plain floats, not an object per
+    # metric: a store of 100,000 runs has 500,000 of them, each made by the reader and by every
+    # load of the snapshot file (docs/guide/scale.md, "The full pull, round six").
+    metrics: dict[str, float] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)
     datasets: tuple[DatasetInput, ...] = ()
+    metric_steps: dict[str, int] = field(default_factory=dict)
+    metric_times: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """Every metric has a step and a time, 0 where none was given, and no other key does:
+        two runs that hold the same compare equal. (The readers and the snapshot file make
+        runs through `new_run`, with both dicts whole, and skip this.)"""
+        for name in ("metric_steps", "metric_times"):
+            given = getattr(self, name)
+            if given.keys() != self.metrics.keys():
+                object.__setattr__(self, name, {k: given.get(k, 0) for k in self.metrics})
 
     @property
     def description(self) -> str:
@@ -112,8 +117,7 @@ class Run:
         return max(0, self.end_time - self.start_time)
 
     def metric(self, key: str) -> float | None:
-        m = self.metrics.get(key)
-        return None if m is None else m.value
+        return self.metrics.get(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,8 +361,8 @@ class ModelRecords:
 
 def maker(cls: type[_T]) -> Callable[..., _T]:
     """A constructor of `cls`, a frozen slotted dataclass, from every field in order: ~2.4x as
-    fast as calling `cls`, for the loops that build one object per run or metric of a store
-    (the SQL reader and the snapshot file's loader build 500,000 Metrics at 100,000 runs).
+    fast as calling `cls`, for the loops that build one object per run of a store
+    (the SQL reader and the snapshot file's loader build one per run: 100,000 at 100,000 runs).
 
     A frozen dataclass's `__init__` sets each field through `object.__setattr__`. This builds a
     mutable twin with the same slots, which stores its fields plainly, then gives it `cls` as
@@ -376,5 +380,4 @@ def maker(cls: type[_T]) -> Callable[..., _T]:
     return make
 
 
-new_metric: Callable[[str, float, int, int], Metric] = maker(Metric)
 new_run: Callable[..., Run] = maker(Run)

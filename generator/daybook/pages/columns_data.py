@@ -24,9 +24,6 @@ through daybook.safety.slug (keys are untrusted text); every key and value stays
 from __future__ import annotations
 
 import posixpath
-from itertools import repeat
-from operator import attrgetter
-from types import SimpleNamespace
 from typing import Any
 
 from daybook.analysis.columns import prefix_groups
@@ -88,8 +85,7 @@ def column_files(
         numbers = Cells(json_number)
     columns = {
         "param": _columns(params, [list(map(r.params.get, params)) for r in runs]),
-        "metric": _columns(metrics, [list(map(_VALUE, map(r.metrics.get, metrics,
-                                                          repeat(_NOT_LOGGED)))) for r in runs]),
+        "metric": _columns(metrics, [list(map(r.metrics.get, metrics)) for r in runs]),
     }  # fmt: skip
     cells = {"param": texts, "metric": numbers}
     files: dict[str, str] = {}
@@ -140,10 +136,6 @@ def _values(column: tuple[object, ...], cells: dict[Any, Any]) -> object:
     if len(column) > 1 and len(set(column)) == 1:
         return {"same": cells[column[0]]}
     return list(map(cells.__getitem__, column))
-
-
-_NOT_LOGGED = SimpleNamespace(value=None)
-_VALUE = attrgetter("value")
 
 
 def _text(value: str) -> str:

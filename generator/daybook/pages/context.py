@@ -11,8 +11,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import repeat
-from operator import attrgetter
+from itertools import compress, repeat
+from operator import attrgetter, is_not
 from typing import Any
 
 from daybook.analysis.columns import all_keys, param_columns
@@ -212,7 +212,13 @@ def _half_of_the_runs(
     return chosen
 
 
-_RUN_ID, _START, _VALUE = attrgetter("run_id"), attrgetter("start_time"), attrgetter("value")
+_RUN_ID, _START = attrgetter("run_id"), attrgetter("start_time")
+
+
+def _logged(column: list[float | None]) -> list[float]:
+    """A metric's column of runs without the runs that did not log it (None), found by
+    identity in C: a value of 0.0 is falsy."""
+    return list(compress(column, map(is_not, column, repeat(None))))  # type: ignore[arg-type]
 
 
 def newest_first(runs: Iterable[Run]) -> list[Run]:
@@ -260,10 +266,9 @@ def _experiment_view(
     leaders_columns = columns
     if len(leaders) > 1:
         leaders_columns = param_columns(leaders, settings.params, settings.param_keys)
-    # Each metric's values in run order, a column at a time in C (a Metric is never falsy).
+    # Each metric's values in run order, a column at a time in C.
     metrics = [r.metrics for r in runs]
-    values = {k: list(map(_VALUE, filter(None, map(dict.get, metrics, repeat(k)))))
-              for k in set().union(*metrics)}  # fmt: skip
+    values = {k: _logged(list(map(dict.get, metrics, repeat(k)))) for k in set().union(*metrics)}
     params = [r.params for r in runs]
     return ExperimentView(
         experiment=exp,
@@ -353,13 +358,13 @@ class RunView:
 def run_view(site: SiteModel, snapshot: Snapshot, run: Run) -> RunView:
     histories: dict[str, MetricHistory] = {h.key: h for h in snapshot.histories.get(run.run_id, ())}
     metrics = []
-    for key, m in sorted(run.metrics.items()):
+    for key, value in sorted(run.metrics.items()):
         h = histories.get(key)
         metrics.append(
             MetricRow(
                 key=key,
-                last=m.value,
-                step=m.step,
+                last=value,
+                step=run.metric_steps.get(key, 0),
                 minimum=h.minimum if h else None,
                 maximum=h.maximum if h else None,
                 points=len(h.values) if h else None,

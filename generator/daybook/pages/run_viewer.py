@@ -131,7 +131,7 @@ def shards(
         record["duration"] = duration(run.duration_ms)
         digits = (decimals or {}).get(run.experiment_id) or {}
         record["metrics"] = {
-            k: format_number(m.value, digits.get(k)) for k, m in sorted(run.metrics.items())
+            k: format_number(v, digits.get(k)) for k, v in sorted(run.metrics.items())
         }
         grouped.setdefault(shard_path(run.run_id), {})[run.run_id] = record
     return {path: _dump({"format": FORMAT, "runs": recs}) for path, recs in sorted(grouped.items())}

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 from daybook import __version__
 from daybook.core.config import DEFAULT_PATTERNS
 from daybook.core.fork import halves, processes_wanted, why_not
-from daybook.core.snapshot import DatasetInput, Metric, Run
+from daybook.core.snapshot import DatasetInput, Run
 from daybook.safety import secrets as secret_rules
 from daybook.safety.paths import LocalPaths
 from daybook.safety.secrets import SecretKeys, SecretScanner
@@ -217,9 +217,10 @@ class Redactor:
         return not self.changed(strings)
 
     def _unchanged_dict(self, obj: dict[Any, Any]) -> bool:
-        """A dict whose keys are clean strings and whose values are clean strings, or all
-        dataclasses of one type whose text fields are clean strings (a run's `metrics`:
-        500 Metric objects in a wide experiment), checked a field at a time in C."""
+        """A dict whose keys are clean strings and whose values are clean strings, numbers (a
+        run's `metrics`, its steps and times: 500 each in a wide experiment), or all
+        dataclasses of one type whose text fields are clean strings, checked a field at a time
+        in C."""
         if not obj or not self._known_clean(obj.keys()):
             return False
         values = list(obj.values())
@@ -229,6 +230,8 @@ class Redactor:
         [kind] = kinds
         if kind is str:
             return self._known_clean(values)
+        if kind is float or kind is int:
+            return True
         fields = _text_fields(kind)
         if not fields or any(keyed for _, keyed in fields):
             return False
@@ -243,7 +246,7 @@ class Redactor:
         `changed` / `changed_keys` (each distinct string scanned once, then remembered). A run
         whose params, tags, metrics or datasets hold a string masking changes goes through the
         generic walk; one whose plain text fields do (a local artifact path, when publishing)
-        gets those fields replaced. Used only while `Run`, `Metric` and `DatasetInput` have
+        gets those fields replaced. Used only while `Run` and `DatasetInput` have
         exactly the fields it knows: a field added later falls back to the walk."""
         runs = list(runs)
         if not _FAST_CHECK:
@@ -288,9 +291,8 @@ class Redactor:
             dicts = list(map(operator.attrgetter(name), runs))
             inside.update(itertools.chain.from_iterable(map(dict.values, dicts)))
             keys.update(itertools.chain.from_iterable(dicts))
-        metrics = list(map(operator.attrgetter("metrics"), runs))
-        inside.update(itertools.chain.from_iterable(metrics))
-        inside.update(map(_KEY, itertools.chain.from_iterable(map(dict.values, metrics))))
+        metrics = map(operator.attrgetter("metrics"), runs)
+        inside.update(itertools.chain.from_iterable(metrics))  # keys: the values are numbers
         for r in runs:
             for d in r.datasets:
                 inside.update((d.name, d.digest, d.source_type, d.source, d.context))
@@ -342,12 +344,11 @@ class Redactor:
 
 
 _RUN_TEXT = ("run_id", "experiment_id", "name", "status", "user", "artifact_uri")
-_KEY = operator.attrgetter("key")
 # The fields `Redactor.runs` reads: its batch check is off if any of these classes changes.
 _FAST_FIELDS: dict[type, tuple[str, ...]] = {
     Run: ("run_id", "experiment_id", "name", "status", "start_time", "end_time", "user",
-          "artifact_uri", "params", "metrics", "tags", "datasets"),
-    Metric: ("key", "value", "step", "timestamp"),
+          "artifact_uri", "params", "metrics", "tags", "datasets", "metric_steps",
+          "metric_times"),
     DatasetInput: ("name", "digest", "source_type", "source", "context"),
 }  # fmt: skip
 _FAST_CHECK = all(
@@ -397,8 +398,7 @@ def _touches_inside(run: Run, bad_values: AbstractSet[object], bad_keys: set[str
         and bad_keys.isdisjoint(run.tags)
         and bad_values.isdisjoint(run.params.values())
         and bad_values.isdisjoint(run.tags.values())
-        and bad_values.isdisjoint(run.metrics)
-        and bad_values.isdisjoint(map(_KEY, run.metrics.values()))
+        and bad_values.isdisjoint(run.metrics)  # the keys (those of its steps and times too)
         and all(
             bad_values.isdisjoint((d.name, d.digest, d.source_type, d.source, d.context))
             for d in run.datasets

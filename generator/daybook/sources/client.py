@@ -18,7 +18,6 @@ from daybook.core.errors import SourceError
 from daybook.core.snapshot import (
     DatasetInput,
     Experiment,
-    Metric,
     MetricHistory,
     ModelVersion,
     RegisteredModel,
@@ -277,28 +276,28 @@ class ClientReader:
         ]
 
     def read_histories(
-        self, run_ids: Sequence[str], keys_of: dict[str, dict[str, Metric]]
+        self, run_ids: Sequence[str], steps_of: dict[str, dict[str, int]]
     ) -> dict[str, tuple[MetricHistory, ...]]:
         """Every point of every metric of the given runs, a metric key at a time in bulk."""
         by_key: dict[str, list[str]] = defaultdict(list)
         for rid in sorted(run_ids):
-            for key in keys_of.get(rid, {}):
+            for key in steps_of.get(rid, {}):
                 by_key[key].append(rid)
         points: dict[tuple[str, str], list[tuple[int, int, float]]] = defaultdict(list)
         for key in sorted(by_key):
-            for rid, m in self._history_for_key(key, by_key[key], keys_of):
+            for rid, m in self._history_for_key(key, by_key[key], steps_of):
                 points[(rid, key)].append(m)
         return assemble_histories(points)
 
     def _history_for_key(
-        self, key: str, run_ids: list[str], keys_of: dict[str, dict[str, Metric]]
+        self, key: str, run_ids: list[str], steps_of: dict[str, dict[str, int]]
     ) -> list[tuple[str, tuple[int, int, float]]]:
         # Pack runs into batches whose expected size (last step + 1 points each) fits one response.
         batches: list[list[str]] = []
         current: list[str] = []
         size = 0
         for rid in run_ids:
-            expected = max(1, keys_of[rid][key].step + 1)
+            expected = max(1, steps_of[rid][key] + 1)
             if current and (len(current) >= BULK_MAX_RUNS or size + expected > BULK_MAX_POINTS):
                 batches.append(current)
                 current, size = [], 0
@@ -398,12 +397,15 @@ def _run(r: Any) -> Run:
         ctx = next((t.value for t in di.tags or [] if t.key == "mlflow.data.context"), "")
         d = di.dataset
         datasets.append(DatasetInput(d.name, d.digest, d.source_type, d.source, ctx or ""))
-    latest = {}
+    latest: dict[str, float] = {}
+    steps: dict[str, int] = {}
+    times: dict[str, int] = {}
     # search_runs returns only the latest value per key; step and time come from the same entry.
     for m in getattr(data, "_metric_objs", None) or []:
-        latest[m.key] = Metric(m.key, float(m.value), int(m.step), int(m.timestamp or 0))
-    if not latest:
-        latest = {k: Metric(k, float(v), 0, 0) for k, v in (data.metrics or {}).items()}
+        latest[m.key] = float(m.value)
+        steps[m.key], times[m.key] = int(m.step), int(m.timestamp or 0)
+    if not latest:  # no step or time known: 0 (`Run.__post_init__`)
+        latest = {k: float(v) for k, v in (data.metrics or {}).items()}
     tags = dict(data.tags or {})
     return Run(
         run_id=info.run_id,
@@ -416,6 +418,8 @@ def _run(r: Any) -> Run:
         artifact_uri=info.artifact_uri or "",
         params=dict(sorted((data.params or {}).items())),
         metrics=dict(sorted(latest.items())),
+        metric_steps=steps,
+        metric_times=times,
         tags=dict(sorted(tags.items())),
         datasets=tuple(sorted(set(datasets), key=lambda d: (d.name, d.context, d.digest))),
     )

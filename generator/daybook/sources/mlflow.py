@@ -14,7 +14,7 @@ from typing import Protocol, runtime_checkable
 from urllib.parse import unquote, urlsplit
 
 from daybook.core.errors import SourceError
-from daybook.core.snapshot import Artifact, Experiment, Metric, MetricHistory, RegisteredModel, Run
+from daybook.core.snapshot import Artifact, Experiment, MetricHistory, RegisteredModel, Run
 from daybook.safety.redact import strip_credentials
 
 _SQLITE = re.compile(r"^sqlite(\+\w+)?:///(?P<path>.*)$")
@@ -132,12 +132,14 @@ def open_reader(uri: str, *, force_client: bool = False) -> Reader:
 
 
 def read_histories(
-    reader: Reader, run_ids: list[str], latest: dict[str, dict[str, Metric]]
+    reader: Reader, run_ids: list[str], steps_of: dict[str, dict[str, int]]
 ) -> dict[str, tuple[MetricHistory, ...]]:
+    """The histories of `run_ids`; `steps_of`: each run's `metric_steps` (the MLflow client
+    reads a metric at a time, sized by its last step)."""
     from daybook.sources.client import ClientReader
 
     if isinstance(reader, ClientReader):
-        return reader.read_histories(run_ids, latest)
+        return reader.read_histories(run_ids, steps_of)
     return reader.read_histories(run_ids)  # type: ignore[attr-defined]
 
 

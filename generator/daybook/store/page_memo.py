@@ -108,7 +108,7 @@ class Digest:
                 for i in range(0, len(value), _RUN_CHUNK):
                     chunk = value[i : i + _RUN_CHUNK]
                     self.raw(b"r", orjson.dumps(chunk))
-                    floats = [m.value for r in chunk for m in r.metrics.values()]
+                    floats = [v for r in chunk for v in r.metrics.values()]
                     self.raw(b"v", array.array("d", floats).tobytes())
             elif f.name == "histories":
                 self.raw(b"d", str(len(value)).encode())

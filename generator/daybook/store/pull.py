@@ -38,7 +38,6 @@ from daybook.core.fork import fork, halves, processes_wanted, why_not
 from daybook.core.snapshot import (
     Artifact,
     Experiment,
-    Metric,
     MetricHistory,
     ModelFiles,
     RegisteredModel,
@@ -928,8 +927,8 @@ def _read_ahead(
         found.update(lead.top(policy.top))
     ids = sorted(rid for rid in found if (rid >= SPLIT_ID) is upper)
     by_id = {r.run_id: r for r in runs}
-    latest = {rid: by_id[rid].metrics for rid in ids if rid in by_id}
-    return _Ahead(frozenset(ids), read_histories(reader, ids, latest))
+    steps = {rid: by_id[rid].metric_steps for rid in ids if rid in by_id}
+    return _Ahead(frozenset(ids), read_histories(reader, ids, steps))
 
 
 def _merged_page_runs(
@@ -1032,18 +1031,18 @@ def _read_histories(
     histories are read alone, so the halves are the whole."""
     out = {rid: ahead.histories[rid] for rid in run_ids if rid in ahead.histories}
     run_ids = [rid for rid in run_ids if rid not in ahead.runs]
-    latest = {rid: by_id[rid].metrics for rid in run_ids}
+    steps = {rid: by_id[rid].metric_steps for rid in run_ids}
     wanted = processes_wanted()
     one = not isinstance(reader, SplitReader) or bool(why_not(wanted)) or len(run_ids) < 2
     if one or (wanted != 2 and len(run_ids) < HISTORIES_APART_FROM):
-        out.update(read_histories(reader, run_ids, latest))
+        out.update(read_histories(reader, run_ids, steps))
         return out
     both = halves(
-        lambda: read_histories(reader, run_ids[0::2], latest),
-        functools.partial(_histories_of, tracking_uri, force_client, run_ids[1::2], latest),
+        lambda: read_histories(reader, run_ids[0::2], steps),
+        functools.partial(_histories_of, tracking_uri, force_client, run_ids[1::2], steps),
     )
     if both is None:  # other threads are running
-        out.update(read_histories(reader, run_ids, latest))
+        out.update(read_histories(reader, run_ids, steps))
         return out
     ours, theirs = both
     out.update(ours)
@@ -1052,12 +1051,12 @@ def _read_histories(
 
 
 def _histories_of(
-    tracking_uri: str, force_client: bool, run_ids: list[str], latest: dict[str, dict[str, Metric]]
+    tracking_uri: str, force_client: bool, run_ids: list[str], steps: dict[str, dict[str, int]]
 ) -> dict[str, tuple[MetricHistory, ...]]:
     """In the second process: the histories of `run_ids`, on a connection of its own."""
     reader = open_reader(tracking_uri, force_client=force_client)
     try:
-        return read_histories(reader, run_ids, latest)
+        return read_histories(reader, run_ids, steps)
     finally:
         reader.close()
 
