@@ -9,7 +9,7 @@ import random
 from collections import defaultdict
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from daybook.sources.sql import _value, assemble_histories, histories_from_rows
@@ -50,8 +50,14 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return list(a) == list(b) and plain(a) == plain(b)
 
 
+A, NAN_ROW = "a" * 32, ("a" * 32, "loss", None, 0, 0, 0)  # NULL: read as NaN
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(POINT, max_size=40), st.integers(0, 1000))
+# One step and time, and values a sort by value alone leaves in the order they came in.
+@example([NAN_ROW, (A, "loss", math.inf, 0, 0, 0), NAN_ROW], 0)
+@example([(A, "loss", 0.0, 0, 0, 0), (A, "loss", -0.0, 0, 0, 0)], 1)
 def test_rows_in_index_order_make_the_histories_the_general_assembly_makes(
     rows: list[tuple[Any, ...]], seed: int
 ) -> None:

@@ -750,8 +750,14 @@ _INT_ONLY = frozenset({int})
 _HISTORY_KEY = operator.attrgetter("key")
 
 
-def _point_order(p: tuple[int, int, float]) -> tuple[int, int, float]:
-    return p[0], p[1], _sortable(p[2])
+def _point_order(p: tuple[int, int, float]) -> tuple[int, int, bool, float, float]:
+    """Step, then time, then value, NaN after every number and -0.0 before 0.0: a total
+    order, so the points of one step come out the same in whatever order the database hands
+    them (with NaN sorted as infinity, a NaN and an infinity at one step and time kept the
+    order they came in)."""
+    v = p[2]
+    nan = math.isnan(v)
+    return p[0], p[1], nan, 0.0 if nan else v, math.copysign(1.0, v)
 
 
 def assemble_histories(
@@ -770,7 +776,3 @@ def assemble_histories(
             )
         )
     return {rid: tuple(sorted(hs, key=lambda h: h.key)) for rid, hs in sorted(per_run.items())}
-
-
-def _sortable(v: float) -> float:
-    return math.inf if math.isnan(v) else v
