@@ -9,7 +9,6 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from math import nan
 from operator import attrgetter, is_not, itemgetter, methodcaller
 
 from daybook.core.config import DaybookConfig, Direction, guess_direction
@@ -88,7 +87,7 @@ def ranked_best(
     found = list(map(methodcaller("get", primary.metric), map(_METRICS, runs)))
     present = list(map(is_not, found, repeat(None)))
     having = list(compress(runs, present))
-    values = [nan if v is None else sign * v for v in compress(found, present)]
+    values = [sign * v for v in compress(found, present)]
     # Finite and not ±max float (how MLflow's SQL stores keep an infinity); NaN fails both.
     finite = [v for v in values if -_BIG < v < _BIG]
     if not finite:
@@ -100,6 +99,12 @@ def ranked_best(
         if -_BIG < v <= worst
     ]
     return heapq.nsmallest(size, ranked, key=_RANK_KEY), len(finite)
+
+
+def logged(column: list[float | None]) -> list[float]:
+    """A metric's column of runs without the runs that did not log it (None), found by
+    identity in C: a value of 0.0 is falsy."""
+    return list(compress(column, map(is_not, column, repeat(None))))  # type: ignore[arg-type]
 
 
 def rank_key(run: Run, primary: Primary) -> RankKey | None:
@@ -129,8 +134,8 @@ def key_columns(
             counts[k] = len(column) - column.count(None)
             distinct = set(column)
             distinct.discard(None)
-        else:  # floats: 0.0 is falsy, so None is filtered out by identity, in C
-            present = list(compress(column, map(is_not, column, repeat(None))))
+        else:
+            present = logged(column)
             counts[k] = len(present)
             distinct = set(present)
             if (len(distinct) == 1 and 0.0 in distinct) or any(map(math.isnan, distinct)):

@@ -11,12 +11,12 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress, repeat
-from operator import attrgetter, is_not
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from daybook.analysis.columns import all_keys, param_columns
-from daybook.analysis.ranking import Primary, key_columns, leaderboard, primary_metric
+from daybook.analysis.ranking import Primary, key_columns, leaderboard, logged, primary_metric
 from daybook.core.config import DaybookConfig
 from daybook.core.fork import halves, processes_wanted, why_not
 from daybook.core.numbers import decimals_for
@@ -215,12 +215,6 @@ def _half_of_the_runs(
 _RUN_ID, _START = attrgetter("run_id"), attrgetter("start_time")
 
 
-def _logged(column: list[float | None]) -> list[float]:
-    """A metric's column of runs without the runs that did not log it (None), found by
-    identity in C: a value of 0.0 is falsy."""
-    return list(compress(column, map(is_not, column, repeat(None))))  # type: ignore[arg-type]
-
-
 def newest_first(runs: Iterable[Run]) -> list[Run]:
     """`runs` newest first (a run with no start time as if started at 0), ties by run id; keys
     read in C: by id, then (a stable sort keeps that order among equal starts, reversed or not)
@@ -268,7 +262,7 @@ def _experiment_view(
         leaders_columns = param_columns(leaders, settings.params, settings.param_keys)
     # Each metric's values in run order, a column at a time in C.
     metrics = [r.metrics for r in runs]
-    values = {k: _logged(list(map(dict.get, metrics, repeat(k)))) for k in set().union(*metrics)}
+    values = {k: logged(list(map(dict.get, metrics, repeat(k)))) for k in set().union(*metrics)}
     params = [r.params for r in runs]
     return ExperimentView(
         experiment=exp,

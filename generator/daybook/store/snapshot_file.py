@@ -205,7 +205,7 @@ class SavedRuns:
         0.09 s decoded whole)."""
         at = self.position()
         by_part: dict[int, list[str]] = {}
-        for rid in dict.fromkeys(run_ids):  # each row decoded once (`run_from_list` uses it up)
+        for rid in dict.fromkeys(run_ids):  # each row decoded once (a run takes its metrics dict)
             if rid in at:
                 by_part.setdefault(self.part_of(rid), []).append(rid)
         out: dict[str, Run] = {}
