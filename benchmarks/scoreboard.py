@@ -15,8 +15,9 @@ It runs the other benchmark scripts, each in its own process, and reads their JS
                         server: the 20k store's experiment page and the 100k store's home page
 
 Wall times depend on what else runs on the machine (the load average is printed at the start
-and the end): the figures are upper bounds. The full run took 47 minutes on 2 cores at load
-12-17, with other work sharing them.
+and the end): the figures are upper bounds. The full run takes 4 minutes on an idle 2-core
+machine (2.5 more the first time, to build the stores), and took 47 at load 12-17, with other
+work sharing the cores.
 """
 
 from __future__ import annotations
